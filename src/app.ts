@@ -1,0 +1,135 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { openStore, type Store } from './db/connection.js';
+import { migrateToLatest } from './db/migrate.js';
+import { EventBus } from './events/bus.js';
+import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
+import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
+import { accountRoutes, apiRoutes, platformRoutes, publicRoutes } from './modules/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  store: Store;
+}
+
+/** Paths and headers that must never reach a log line. */
+const REDACT = [
+  'req.headers.api_access_token',
+  'req.headers["api-access-token"]',
+  'req.headers["access-token"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+];
+
+export async function buildApp(config: Config, options: { logger?: boolean; migrate?: boolean } = {}): Promise<BuiltApp> {
+  const store = openStore(config);
+  if (options.migrate !== false) await migrateToLatest(store.db as never, store.engine);
+
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimitBytes,
+    // One slow client must not hold a connection forever.
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    maxRequestsPerSocket: 0,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ctx: AppContext = { db: store.db, engine: store.engine, config, events: new EventBus(), log: app.log as never };
+  app.decorate('ctx', ctx);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('account', null);
+  app.decorateRequest('accountUser', null);
+
+  if (config.corsOrigins !== false) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      exposedHeaders: ['access-token', 'client', 'uid', 'token-type', 'expiry'],
+    });
+  }
+  await app.register(swagger, {
+    openapi: { info: { title: 'Parley API (Chatwoot-compatible)', version: '0.1.0' } },
+  });
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply) => {
+    if (error instanceof HttpError) return reply.status(error.statusCode).send(error.body);
+    if (error.validation) {
+      return reply.status(400).send({ error: 'Bad Request', message: error.message });
+    }
+    if (isUniqueViolation(error)) {
+      return reply.status(422).send({ message: 'Record has already been taken', attributes: [] });
+    }
+    if (isForeignKeyViolation(error)) {
+      return reply.status(422).send({ error: 'A referenced record does not exist' });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send({ error: status === 413 ? 'Payload Too Large' : 'Bad Request', message: error.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ error: 'Internal Server Error' });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error: 'Resource could not be found' }));
+
+  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ctx.db.selectFrom('accounts').select('id').limit(1).execute();
+      return { status: 'ok', engine: ctx.engine };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+  app.get('/api-docs/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const routes of publicRoutes) await app.register(routes);
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (request) => {
+        const principal = await authenticate(ctx, request);
+        request.principal = principal;
+        assertBotAllowed(request, principal);
+      });
+      for (const routes of apiRoutes) await api.register(routes);
+      await api.register(
+        async (scoped) => {
+          scoped.addHook('onRequest', async (request) => {
+            if (request.principal) await loadAccountScope(ctx, request, request.principal);
+          });
+          for (const routes of accountRoutes) await scoped.register(routes);
+        },
+        { prefix: '/accounts/:account_id' },
+      );
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await app.register(
+    async (platform) => {
+      for (const routes of platformRoutes) await platform.register(routes);
+    },
+    { prefix: '/platform/api/v1' },
+  );
+
+  app.addHook('onClose', async () => {
+    await store.close();
+  });
+
+  return { app, ctx, store };
+}

@@ -1,0 +1,160 @@
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import type { Row } from '../db/types.js';
+import { notFound, unauthorized } from '../lib/errors.js';
+import { safeEqual, sha256 } from '../lib/random.js';
+import { findAccessToken } from './tokens.js';
+import { markPresent } from '../realtime/presence.js';
+
+export type UserRow = Row<'users'>;
+export type AgentBotRow = Row<'agent_bots'>;
+export type AccountRow = Row<'accounts'>;
+export type AccountUserRow = Row<'account_users'>;
+
+/** Who made the request: a user (token or devise session) or an agent bot (token). */
+export type Principal = { kind: 'user'; user: UserRow } | { kind: 'bot'; bot: AgentBotRow };
+
+export const ROLE = { agent: 0, administrator: 1 } as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    account: AccountRow | null;
+    accountUser: AccountUserRow | null;
+  }
+  interface FastifyContextConfig {
+    /** Chatwoot's BOT_ACCESSIBLE_ENDPOINTS: agent-bot tokens may call this route. */
+    botAccess?: boolean;
+  }
+}
+
+export const INVALID_TOKEN = 'Invalid Access Token';
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Resolves the caller from `api_access_token`, or from devise_token_auth's
+ * `access-token` + `client` + `uid` headers. Throws 401 when neither identifies anyone.
+ */
+export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
+  const token = header(request, 'api_access_token') ?? header(request, 'api-access-token');
+  if (token) {
+    const found = await findAccessToken(ctx.db, token);
+    if (found?.owner_type === 'User') {
+      const user = await ctx.db.selectFrom('users').selectAll().where('id', '=', found.owner_id).executeTakeFirst();
+      if (user) return { kind: 'user', user };
+    } else if (found?.owner_type === 'AgentBot') {
+      const bot = await ctx.db.selectFrom('agent_bots').selectAll().where('id', '=', found.owner_id).executeTakeFirst();
+      if (bot) return { kind: 'bot', bot };
+    }
+    throw unauthorized(INVALID_TOKEN);
+  }
+  const sessionUser = await userFromSessionHeaders(ctx, request);
+  if (sessionUser) return { kind: 'user', user: sessionUser };
+  throw unauthorized(INVALID_TOKEN);
+}
+
+export async function userFromSessionHeaders(ctx: AppContext, request: FastifyRequest): Promise<UserRow | undefined> {
+  const accessToken = header(request, 'access-token');
+  const client = header(request, 'client');
+  const uid = header(request, 'uid');
+  if (!accessToken || !client || !uid) return undefined;
+  const row = await ctx.db
+    .selectFrom('user_sessions')
+    .innerJoin('users', 'users.id', 'user_sessions.user_id')
+    .select(['user_sessions.token_digest', 'user_sessions.expires_at', 'users.id as uid_user_id'])
+    .where('users.uid', '=', uid.toLowerCase())
+    .where('user_sessions.client', '=', client)
+    .executeTakeFirst();
+  if (!row || row.expires_at < Date.now() || !safeEqual(row.token_digest, sha256(accessToken))) return undefined;
+  return ctx.db.selectFrom('users').selectAll().where('id', '=', row.uid_user_id).executeTakeFirst();
+}
+
+/** Bots reach only the routes marked `botAccess`; Chatwoot answers anything else with this 401. */
+export function assertBotAllowed(request: FastifyRequest, principal: Principal): void {
+  if (principal.kind === 'bot' && !request.routeOptions.config?.botAccess) {
+    throw unauthorized('Access to this endpoint is not authorized for bots');
+  }
+}
+
+/**
+ * /api/v1/accounts/:account_id/… — the account must exist (404), be active (401 suspended),
+ * and the caller must be a member (user) or belong to it (bot).
+ */
+export async function loadAccountScope(ctx: AppContext, request: FastifyRequest, principal: Principal): Promise<void> {
+  const raw = (request.params as Record<string, string | undefined>).account_id;
+  const accountId = Number(raw);
+  if (!Number.isSafeInteger(accountId) || accountId <= 0) throw notFound();
+  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  if (!account) throw notFound();
+  if (account.status !== 0) throw unauthorized('Account is suspended');
+  if (principal.kind === 'user') {
+    const accountUser = await ctx.db
+      .selectFrom('account_users')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('user_id', '=', principal.user.id)
+      .executeTakeFirst();
+    if (!accountUser) throw unauthorized('You are not authorized to access this account');
+    request.accountUser = accountUser;
+    markPresent(accountId, 'User', principal.user.id);
+  } else if (principal.bot.account_id !== accountId) {
+    const viaInbox = await ctx.db
+      .selectFrom('agent_bot_inboxes')
+      .select('id')
+      .where('agent_bot_id', '=', principal.bot.id)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (!viaInbox) throw unauthorized('Bot is not authorized to access this account');
+  }
+  request.account = account;
+}
+
+// ---- accessors used by route handlers ----
+
+export function currentAccount(request: FastifyRequest): AccountRow {
+  if (!request.account) throw notFound();
+  return request.account;
+}
+
+/** The signed-in user; bots have none (routes bots may call must not rely on it). */
+export function currentUser(request: FastifyRequest): UserRow {
+  if (request.principal?.kind !== 'user') throw unauthorized();
+  return request.principal.user;
+}
+
+export function isAdministrator(request: FastifyRequest): boolean {
+  return request.accountUser?.role === ROLE.administrator;
+}
+
+/** Pundit's `administrator?` policies: agents (and bots) get Chatwoot's 401. */
+export function requireAdministrator(request: FastifyRequest): void {
+  if (!isAdministrator(request)) throw unauthorized();
+}
+
+/**
+ * The inboxes the caller may act in: null means all of the account's (administrators, bots);
+ * agents get the inboxes they are members of.
+ */
+export async function accessibleInboxIds(ctx: AppContext, request: FastifyRequest): Promise<number[] | null> {
+  if (request.principal?.kind === 'bot' || isAdministrator(request)) return null;
+  const user = currentUser(request);
+  const account = currentAccount(request);
+  const rows = await ctx.db
+    .selectFrom('inbox_members')
+    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
+    .select('inboxes.id')
+    .where('inbox_members.user_id', '=', user.id)
+    .where('inboxes.account_id', '=', account.id)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Throws Chatwoot's 401 unless the caller may act in this inbox. */
+export async function assertInboxAccess(ctx: AppContext, request: FastifyRequest, inboxId: number): Promise<void> {
+  const ids = await accessibleInboxIds(ctx, request);
+  if (ids !== null && !ids.includes(inboxId)) throw unauthorized();
+}

@@ -1,0 +1,67 @@
+import { resolve } from 'node:path';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Config {
+  port: number;
+  host: string;
+  engine: Engine;
+  /** SQLite file path (engine sqlite) or connection string (engine postgres). */
+  databaseUrl: string;
+  /** PostgreSQL schema to use (tests isolate themselves in a schema of their own). */
+  pgSchema?: string;
+  redisUrl?: string;
+  logLevel: string;
+  corsOrigins: string[] | boolean;
+  frontendUrl: string;
+  storageDir: string;
+  maxUploadBytes: number;
+  bodyLimitBytes: number;
+  adminEmail?: string;
+  adminPassword?: string;
+  signInRateLimit: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+/** Reads the environment once, validating every value, so a bad setting fails at start, not mid-request. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const rawUrl = env.DATABASE_URL ?? '';
+  let engine: Engine = 'sqlite';
+  let databaseUrl = resolve('data/parley.sqlite3');
+  if (rawUrl.startsWith('postgres://') || rawUrl.startsWith('postgresql://')) {
+    engine = 'postgres';
+    databaseUrl = rawUrl;
+  } else if (rawUrl.startsWith('sqlite:')) {
+    databaseUrl = resolve(rawUrl.slice('sqlite:'.length).replace(/^\/\//, ''));
+  } else if (rawUrl !== '') {
+    throw new ConfigError(`DATABASE_URL must start with postgres://, postgresql:// or sqlite:, got "${rawUrl}"`);
+  }
+  const cors = env.CORS_ORIGINS;
+  const port = int(env, 'PORT', 3000);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    engine,
+    databaseUrl,
+    pgSchema: env.PARLEY_PG_SCHEMA || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    corsOrigins: cors === undefined || cors === '' ? false : cors === '*' ? true : cors.split(',').map((s) => s.trim()),
+    frontendUrl: (env.FRONTEND_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    storageDir: resolve(env.STORAGE_DIR ?? 'data/storage'),
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 40 * 1024 * 1024),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024),
+    adminEmail: env.PARLEY_ADMIN_EMAIL || undefined,
+    adminPassword: env.PARLEY_ADMIN_PASSWORD || undefined,
+    signInRateLimit: int(env, 'SIGN_IN_RATE_LIMIT', 10),
+  };
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Config, Engine } from '../config.js';
+import type { Database } from './types.js';
+
+// COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
+
+export interface Store {
+  db: Kysely<Database>;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema'>): Store {
+  if (config.engine === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: Number(process.env.PG_POOL_SIZE ?? 10),
+      ...(config.pgSchema ? { options: `-c search_path=${config.pgSchema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+  mkdirSync(dirname(config.databaseUrl), { recursive: true });
+  const sqlite = new SQLite(config.databaseUrl);
+  // WAL lets the CLI and the server share the file; busy_timeout turns lock contention into a short wait.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    engine: 'sqlite',
+    close: async () => {
+      await db.destroy();
+    },
+  };
+}

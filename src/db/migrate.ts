@@ -1,0 +1,38 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Engine } from '../config.js';
+import type { MigrationUp } from './migrations/helpers.js';
+
+const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
+
+/** Every numbered file in db/migrations (NNNN_name.ts), in order; each receives the engine. */
+class FolderMigrations implements MigrationProvider {
+  constructor(private readonly engine: Engine) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{4}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
+    const out: Record<string, Migration> = {};
+    for (const file of files) {
+      const mod = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as { up: MigrationUp };
+      const engine = this.engine;
+      out[file.replace(/\.(ts|js)$/, '')] = { up: (db: Kysely<unknown>) => mod.up(db, engine) };
+    }
+    return out;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new FolderMigrations(engine),
+    migrationTableName: 'parley_migrations',
+    migrationLockTableName: 'parley_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

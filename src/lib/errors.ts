@@ -1,0 +1,78 @@
+/**
+ * Errors a service may throw; the app's error handler renders each the way Chatwoot's
+ * RequestExceptionHandler does (see app.ts).
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : `HTTP ${statusCode}`);
+  }
+}
+
+export const NOT_FOUND_MESSAGE = 'Resource could not be found';
+export const NOT_AUTHORIZED_ACTION = 'You are not authorized to do this action';
+
+/** 404 {"error":"Resource could not be found"} — Rails' RecordNotFound. */
+export const notFound = (message = NOT_FOUND_MESSAGE) => new HttpError(404, { error: message });
+/** 401 {"error": message} — render_unauthorized. */
+export const unauthorized = (message = NOT_AUTHORIZED_ACTION) => new HttpError(401, { error: message });
+/** 422 {"error": message} — render_could_not_create_error (ParameterMissing and friends). */
+export const unprocessable = (message: string) => new HttpError(422, { error: message });
+export const badRequest = (message: string) => new HttpError(400, { error: 'Bad Request', message });
+
+/** Rails' attribute humanizer: "phone_number" → "Phone number". */
+export function humanize(attribute: string): string {
+  const words = attribute.replace(/_id$/, '').replace(/_/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * Collects validation failures like ActiveModel::Errors and throws them as Chatwoot's
+ * 422 {"message": "Email has already been taken, Name can't be blank", "attributes": ["email","name"]}.
+ */
+export class RecordErrors {
+  private readonly items: { attribute: string; message: string }[] = [];
+
+  /** `message` is the part after the attribute name, e.g. "has already been taken". */
+  add(attribute: string, message: string): this {
+    this.items.push({ attribute, message });
+    return this;
+  }
+
+  /** A message that stands alone (no attribute name in front), e.g. under :base. */
+  addFull(attribute: string, fullMessage: string): this {
+    this.items.push({ attribute, message: `\u0000${fullMessage}` });
+    return this;
+  }
+
+  get any(): boolean {
+    return this.items.length > 0;
+  }
+
+  toError(): HttpError {
+    const messages = this.items.map((i) => (i.message.startsWith('\u0000') ? i.message.slice(1) : `${humanize(i.attribute)} ${i.message}`));
+    const attributes = [...new Set(this.items.map((i) => i.attribute))];
+    return new HttpError(422, { message: messages.join(', '), attributes });
+  }
+
+  throwIfAny(): void {
+    if (this.any) throw this.toError();
+  }
+}
+
+export function recordInvalid(attribute: string, message: string): HttpError {
+  return new RecordErrors().add(attribute, message).toError();
+}
+
+/** True when a write failed on a UNIQUE constraint (SQLite or PostgreSQL). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}

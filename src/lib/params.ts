@@ -1,0 +1,30 @@
+import { isPlainObject } from '../db/json.js';
+
+/**
+ * Rails wraps a JSON body's root keys into `params[:resource]` (wrap_parameters), so Chatwoot
+ * clients send either `{"agent": {...}}` or `{...}`. Both reach the service as one object.
+ */
+export function unwrap<T extends object>(body: unknown, key: string): Partial<T> {
+  if (!isPlainObject(body)) return {};
+  const inner = body[key];
+  if (isPlainObject(inner)) return { ...body, ...inner } as Partial<T>;
+  return body as Partial<T>;
+}
+
+/** Rails' `present?` for strings. */
+export const present = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+
+/** Chatwoot pages are 1-based; anything not a positive integer is page 1. */
+export function pageNumber(raw: unknown): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1_000_000) : 1;
+}
+
+/** Rails' boolean casting of a param ("true", "1", 1, true → true). */
+export function castBoolean(v: unknown): boolean | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  const s = String(v).toLowerCase();
+  return !['false', '0', 'f', 'off', 'no', 'n'].includes(s);
+}

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+// Placeholder until this module's routes are written.
+export const profileRoutes: FastifyPluginAsyncTypebox = async () => {};
