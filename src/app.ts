@@ -48,7 +48,7 @@ export async function buildApp(config: Config, options: { logger?: boolean; migr
     keepAliveTimeout: 72_000,
     maxRequestsPerSocket: 0,
     trustProxy: process.env.TRUST_PROXY === 'true',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false, allowUnionTypes: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ctx: AppContext = { db: store.db, engine: store.engine, config, events: new EventBus(), log: app.log as never };

@@ -349,6 +349,19 @@ export interface AttachmentsTable extends Stamp {
   byte_size: number | null;
 }
 
+export interface ConversationDraftsTable {
+  conversation_id: number;
+  account_id: number;
+  message: string;
+  updated_at: number;
+}
+
+export interface InboxRoundRobinTable {
+  inbox_id: number;
+  user_id: number;
+  position: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   users: UsersTable;
@@ -379,6 +392,8 @@ export interface Database {
   conversation_participants: ConversationParticipantsTable;
   messages: MessagesTable;
   attachments: AttachmentsTable;
+  conversation_drafts: ConversationDraftsTable;
+  inbox_round_robin: InboxRoundRobinTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

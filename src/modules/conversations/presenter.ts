@@ -1,0 +1,269 @@
+import { sql } from 'kysely';
+import type { Db } from '../../context.js';
+import { parseJson, type JsonObject } from '../../db/json.js';
+import type { Row } from '../../db/types.js';
+import { bool, isoTime, unixSeconds } from '../../db/time.js';
+import { presentAgent } from '../users/presenter.js';
+import { presentMessages } from '../messages/presenter.js';
+import { presentContacts } from '../contacts/presenter.js';
+
+type ConversationRow = Row<'conversations'>;
+type ContactRow = Row<'contacts'>;
+
+export const STATUSES = ['open', 'resolved', 'pending', 'snoozed'] as const;
+export type StatusName = (typeof STATUSES)[number];
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export type PriorityName = (typeof PRIORITIES)[number];
+
+export const statusName = (n: number): StatusName => STATUSES[n] ?? 'open';
+export const priorityName = (n: number | null): PriorityName | null => (n === null ? null : (PRIORITIES[n] ?? null));
+
+/** Ruby's `nil.to_i` is 0: Chatwoot renders missing times as 0 in the conversation partial. */
+const seconds = (ms: number | null): number => unixSeconds(ms) ?? 0;
+
+export const labelsOf = (row: Pick<ConversationRow, 'cached_label_list'>): string[] =>
+  (row.cached_label_list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+/** api/v1/models/_team.json.jbuilder */
+export function teamModelJson(team: Row<'teams'>, isMember: boolean): Record<string, unknown> {
+  return {
+    id: team.id,
+    name: team.name,
+    description: team.description,
+    allow_auto_assign: bool(team.allow_auto_assign),
+    account_id: team.account_id,
+    is_member: isMember,
+  };
+}
+
+/** api/v1/models/_agent_bot_slim.json.jbuilder */
+export function agentBotSlimJson(bot: Row<'agent_bots'>): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: bot.id,
+    name: bot.name,
+    description: bot.description,
+    thumbnail: bot.avatar_url ?? '',
+  };
+  if (bot.account_id !== null) out.outgoing_url = bot.outgoing_url;
+  out.bot_type = bot.bot_type === 0 ? 'webhook' : String(bot.bot_type);
+  return out;
+}
+
+const byId = <T extends { id: number }>(rows: T[]): Map<number, T> => new Map(rows.map((r) => [r.id, r]));
+const uniq = (ids: (number | null)[]): number[] => [...new Set(ids.filter((v): v is number => v !== null))];
+
+interface Related {
+  contacts: Map<number, ContactRow>;
+  senders: Map<number, Record<string, unknown>>;
+  inboxes: Map<number, Row<'inboxes'>>;
+  apiWindows: Map<number, number>;
+  assignees: Map<number, Row<'users'>>;
+  memberships: Map<number, Row<'account_users'>>;
+  bots: Map<number, Row<'agent_bots'>>;
+  teams: Map<number, Row<'teams'>>;
+  viewerTeams: Set<number>;
+  contactInboxes: Map<number, Row<'contact_inboxes'>>;
+  lastMessage: Map<number, Record<string, unknown>>;
+  lastNonActivity: Map<number, Record<string, unknown>>;
+  unread: Map<number, number>;
+  lastIncomingAt: Map<number, number>;
+}
+
+/** Every per-row lookup of the list, in a fixed number of queries whatever the page size. */
+async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number | null): Promise<Related> {
+  const ids = rows.map((r) => r.id);
+  const contactIds = uniq(rows.map((r) => r.contact_id));
+  const inboxIds = uniq(rows.map((r) => r.inbox_id));
+  const assigneeIds = uniq(rows.map((r) => r.assignee_id));
+  const botIds = uniq(rows.map((r) => r.assignee_agent_bot_id));
+  const teamIds = uniq(rows.map((r) => r.team_id));
+  const contactInboxIds = uniq(rows.map((r) => r.contact_inbox_id));
+  const accountId = rows[0]?.account_id ?? 0;
+  const none = Promise.resolve([]);
+
+  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, lastIds, unreadRows] = await Promise.all([
+    contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : none,
+    inboxIds.length ? db.selectFrom('inboxes').selectAll().where('id', 'in', inboxIds).execute() : none,
+    assigneeIds.length ? db.selectFrom('users').selectAll().where('id', 'in', assigneeIds).execute() : none,
+    assigneeIds.length
+      ? db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', 'in', assigneeIds).execute()
+      : none,
+    botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : none,
+    teamIds.length ? db.selectFrom('teams').selectAll().where('id', 'in', teamIds).execute() : none,
+    teamIds.length && viewerUserId !== null
+      ? db.selectFrom('team_members').select('team_id').where('user_id', '=', viewerUserId).where('team_id', 'in', teamIds).execute()
+      : none,
+    contactInboxIds.length ? db.selectFrom('contact_inboxes').selectAll().where('id', 'in', contactInboxIds).execute() : none,
+    ids.length
+      ? db
+          .selectFrom('messages')
+          .select((eb) => [
+            'conversation_id',
+            eb.fn.max('id').as('last_id'),
+            eb.fn.max(sql<number | null>`case when message_type <> 2 then id end`).as('last_non_activity_id'),
+            eb.fn.max(sql<number | null>`case when message_type = 0 then created_at end`).as('last_incoming_at'),
+          ])
+          .where('conversation_id', 'in', ids)
+          .groupBy('conversation_id')
+          .execute()
+      : none,
+    ids.length
+      ? db
+          .selectFrom('messages')
+          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+          .select((eb) => ['messages.conversation_id', eb.fn.countAll<number>().as('n')])
+          .where('messages.conversation_id', 'in', ids)
+          .where('messages.message_type', '=', 0)
+          .where(sql<boolean>`messages.created_at > coalesce(conversations.agent_last_seen_at, -1)`)
+          .groupBy('messages.conversation_id')
+          .execute()
+      : none,
+  ]);
+
+  const apiChannelIds = uniq(inboxes.filter((i) => i.channel_type === 'Channel::Api').map((i) => i.channel_id));
+  const apiChannels = apiChannelIds.length
+    ? await db.selectFrom('channel_api').select(['id', 'additional_attributes']).where('id', 'in', apiChannelIds).execute()
+    : [];
+  const windowByChannel = new Map<number, number>();
+  for (const ch of apiChannels) {
+    const hours = Number(parseJson<JsonObject>(ch.additional_attributes, {}).agent_reply_time_window);
+    if (Number.isFinite(hours) && hours > 0) windowByChannel.set(ch.id, hours);
+  }
+  const apiWindows = new Map<number, number>();
+  for (const inbox of inboxes) {
+    const w = inbox.channel_type === 'Channel::Api' ? windowByChannel.get(inbox.channel_id) : undefined;
+    if (w !== undefined) apiWindows.set(inbox.id, w);
+  }
+
+  const messageIds = uniq(lastIds.flatMap((r) => [Number(r.last_id), r.last_non_activity_id === null ? null : Number(r.last_non_activity_id)]));
+  const messageRows = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
+  const presented = messageRows.length ? await presentMessages(db, messageRows) : [];
+  const presentedById = new Map<number, Record<string, unknown>>();
+  messageRows.forEach((m, i) => presentedById.set(m.id, presented[i] as Record<string, unknown>));
+
+  const lastMessage = new Map<number, Record<string, unknown>>();
+  const lastNonActivity = new Map<number, Record<string, unknown>>();
+  const lastIncomingAt = new Map<number, number>();
+  for (const r of lastIds) {
+    const last = presentedById.get(Number(r.last_id));
+    if (last) lastMessage.set(r.conversation_id, last);
+    if (r.last_non_activity_id !== null) {
+      const m = presentedById.get(Number(r.last_non_activity_id));
+      if (m) lastNonActivity.set(r.conversation_id, m);
+    }
+    if (r.last_incoming_at !== null) lastIncomingAt.set(r.conversation_id, Number(r.last_incoming_at));
+  }
+
+  const senders = await presentContacts(db, contacts, { withContactInboxes: false });
+  return {
+    contacts: byId(contacts),
+    senders: new Map(contacts.map((c, i) => [c.id, senders[i]])),
+    inboxes: byId(inboxes),
+    apiWindows,
+    assignees: byId(assignees),
+    memberships: new Map(memberships.map((m) => [m.user_id, m])),
+    bots: byId(bots),
+    teams: byId(teams),
+    viewerTeams: new Set(viewerTeams.map((t) => t.team_id)),
+    contactInboxes: byId(contactInboxes),
+    lastMessage,
+    lastNonActivity,
+    // Chatwoot counts `unread_incoming_messages.last(10)`: at most 10.
+    unread: new Map(unreadRows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)])),
+    lastIncomingAt,
+  };
+}
+
+function present(row: ConversationRow, rel: Related): Record<string, unknown> {
+  const contact = rel.contacts.get(row.contact_id);
+  const inbox = rel.inboxes.get(row.inbox_id);
+  const meta: Record<string, unknown> = {
+    sender: rel.senders.get(row.contact_id) ?? {},
+    channel: inbox?.channel_type ?? null,
+  };
+  const bot = row.assignee_agent_bot_id !== null ? rel.bots.get(row.assignee_agent_bot_id) : undefined;
+  if (bot) {
+    meta.assignee = agentBotSlimJson(bot);
+    meta.assignee_type = 'AgentBot';
+  } else if (row.assignee_id !== null) {
+    const user = rel.assignees.get(row.assignee_id);
+    const membership = rel.memberships.get(row.assignee_id);
+    if (user && membership) {
+      meta.assignee = presentAgent(user, membership);
+      meta.assignee_type = 'User';
+    }
+  }
+  const team = row.team_id !== null ? rel.teams.get(row.team_id) : undefined;
+  if (team) meta.team = teamModelJson(team, rel.viewerTeams.has(team.id));
+  const contactInbox = row.contact_inbox_id !== null ? rel.contactInboxes.get(row.contact_inbox_id) : undefined;
+  meta.hmac_verified = contactInbox ? bool(contactInbox.hmac_verified) : null;
+
+  const last = rel.lastMessage.get(row.id);
+  const window = rel.apiWindows.get(row.inbox_id);
+  let canReply = true;
+  if (window !== undefined) {
+    const at = rel.lastIncomingAt.get(row.id);
+    canReply = at !== undefined && Date.now() < at + window * 3_600_000;
+  }
+
+  return {
+    meta,
+    id: row.display_id,
+    messages: last ? [last] : [],
+    account_id: row.account_id,
+    uuid: row.uuid,
+    additional_attributes: parseJson<JsonObject>(row.additional_attributes, {}),
+    agent_last_seen_at: seconds(row.agent_last_seen_at),
+    assignee_last_seen_at: seconds(row.assignee_last_seen_at),
+    can_reply: canReply,
+    contact_last_seen_at: seconds(row.contact_last_seen_at),
+    custom_attributes: parseJson<JsonObject>(row.custom_attributes, {}),
+    inbox_id: row.inbox_id,
+    labels: labelsOf(row),
+    muted: contact ? bool(contact.blocked) : false,
+    snoozed_until: isoTime(row.snoozed_until),
+    status: statusName(row.status),
+    created_at: seconds(row.created_at),
+    updated_at: row.updated_at / 1000,
+    timestamp: seconds(row.last_activity_at),
+    first_reply_created_at: seconds(row.first_reply_created_at),
+    unread_count: rel.unread.get(row.id) ?? 0,
+    last_non_activity_message: rel.lastNonActivity.get(row.id) ?? null,
+    last_activity_at: seconds(row.last_activity_at),
+    priority: priorityName(row.priority),
+    waiting_since: seconds(row.waiting_since),
+    sla_policy_id: row.sla_policy_id,
+  };
+}
+
+/**
+ * api/v1/conversations/partials/_conversation.json.jbuilder for many rows at once (the list,
+ * filter, contact conversations). `viewerUserId` decides `meta.team.is_member`.
+ */
+export async function presentConversations(db: Db, rows: ConversationRow[], viewerUserId: number | null): Promise<Record<string, unknown>[]> {
+  if (rows.length === 0) return [];
+  const rel = await loadRelated(db, rows, viewerUserId);
+  return rows.map((row) => present(row, rel));
+}
+
+/** One conversation in Chatwoot's conversation partial (show, create, update, …). */
+export async function presentConversation(db: Db, row: ConversationRow, viewerUserId: number | null): Promise<Record<string, unknown>> {
+  const [out] = await presentConversations(db, [row], viewerUserId);
+  return out;
+}
+
+/** Team#as_json (render json: @team) — the body of a team assignment. */
+export function teamAsJson(team: Row<'teams'>): Record<string, unknown> {
+  return {
+    id: team.id,
+    name: team.name,
+    description: team.description,
+    account_id: team.account_id,
+    allow_auto_assign: bool(team.allow_auto_assign),
+    created_at: isoTime(team.created_at),
+    updated_at: isoTime(team.updated_at),
+  };
+}

@@ -1,0 +1,340 @@
+import type { Db } from '../../context.js';
+import { parseJson, type JsonObject } from '../../db/json.js';
+import type { Row } from '../../db/types.js';
+import { isoTime, unixSeconds } from '../../db/time.js';
+import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
+import { attachmentUrl } from './files.js';
+
+type Out = Record<string, unknown>;
+
+/** Contact#push_event_data (kept here until the contacts module's presenter is shared). */
+function contactSenderData(contact: Row<'contacts'>): Out {
+  return {
+    additional_attributes: parseJson<JsonObject>(contact.additional_attributes, {}),
+    custom_attributes: parseJson<JsonObject>(contact.custom_attributes, {}),
+    email: contact.email,
+    id: contact.id,
+    identifier: contact.identifier,
+    name: contact.name,
+    phone_number: contact.phone_number,
+    thumbnail: contact.avatar_url ?? '',
+    blocked: contact.blocked === 1,
+    type: 'contact',
+  };
+}
+
+/** AgentBot#push_event_data(inbox): the bot's avatar, falling back to the inbox's. */
+function agentBotSenderData(bot: Row<'agent_bots'>, inboxAvatar?: string | null): Out {
+  return { id: bot.id, name: bot.name, avatar_url: bot.avatar_url ?? inboxAvatar ?? '', type: 'agent_bot' };
+}
+
+/** Everything a batch of messages refers to, loaded with one query per table. */
+interface MessageContext {
+  displayIds: Map<number, number>;
+  senders: Map<string, Out>;
+  attachments: Map<number, AttachmentRow[]>;
+}
+
+const senderKey = (type: string | null, id: number | null) => `${type}:${id}`;
+
+async function loadContext(db: Db, rows: MessageRow[]): Promise<MessageContext> {
+  const ids = rows.map((r) => r.id);
+  const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
+  const idsOf = (type: string) => [...new Set(rows.filter((r) => r.sender_type === type && r.sender_id !== null).map((r) => r.sender_id!))];
+  const userIds = idsOf('User');
+  const contactIds = idsOf('Contact');
+  const botIds = idsOf('AgentBot');
+  const accountIds = [...new Set(rows.map((r) => r.account_id))];
+
+  const [conversations, users, memberships, contacts, bots, attachments] = await Promise.all([
+    conversationIds.length ? db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', conversationIds).execute() : [],
+    userIds.length ? db.selectFrom('users').select(['id', 'name', 'display_name', 'avatar_url']).where('id', 'in', userIds).execute() : [],
+    userIds.length
+      ? db
+          .selectFrom('account_users')
+          .select(['account_id', 'user_id', 'availability', 'auto_offline'])
+          .where('user_id', 'in', userIds)
+          .where('account_id', 'in', accountIds)
+          .execute()
+      : [],
+    contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
+    botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
+    ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : [],
+  ]);
+
+  const senders = new Map<string, Out>();
+  const membershipOf = new Map(memberships.map((m) => [`${m.account_id}:${m.user_id}`, m]));
+  const userById = new Map(users.map((u) => [u.id, u]));
+  // A user's availability is per account; render it for the account of each message.
+  for (const r of rows) {
+    if (r.sender_type !== 'User' || r.sender_id === null) continue;
+    const user = userById.get(r.sender_id);
+    if (!user) continue;
+    const m = membershipOf.get(`${r.account_id}:${user.id}`);
+    senders.set(`User:${user.id}:${r.account_id}`, userPushData(user, m ? availabilityStatus(m) : 'offline'));
+  }
+  for (const c of contacts) senders.set(senderKey('Contact', c.id), contactSenderData(c));
+  for (const b of bots) senders.set(senderKey('AgentBot', b.id), agentBotSenderData(b));
+
+  const byMessage = new Map<number, AttachmentRow[]>();
+  for (const a of attachments) {
+    const list = byMessage.get(a.message_id);
+    if (list) list.push(a);
+    else byMessage.set(a.message_id, [a]);
+  }
+  return { displayIds: new Map(conversations.map((c) => [c.id, c.display_id])), senders, attachments: byMessage };
+}
+
+function senderOf(ctx: MessageContext, row: MessageRow): Out | undefined {
+  if (row.sender_type === null || row.sender_id === null) return undefined;
+  if (row.sender_type === 'User') return ctx.senders.get(`User:${row.sender_id}:${row.account_id}`);
+  return ctx.senders.get(senderKey(row.sender_type, row.sender_id));
+}
+
+/** Attachment#push_event_data, by file type. */
+export function attachmentPushData(a: AttachmentRow, message?: Pick<MessageRow, 'message_type'>): Out {
+  const fileType = fileTypeName(a.file_type);
+  const base: Out = { id: a.id, message_id: a.message_id, file_type: fileType, account_id: a.account_id };
+  const meta = parseJson<JsonObject>(a.meta, {});
+  switch (fileType) {
+    case 'location':
+      return {
+        ...base,
+        coordinates_lat: a.coordinates_lat,
+        coordinates_long: a.coordinates_long,
+        fallback_title: a.fallback_title,
+        data_url: a.external_url,
+      };
+    case 'fallback':
+      return { ...base, fallback_title: a.fallback_title, data_url: a.external_url };
+    case 'contact':
+      return { ...base, fallback_title: a.fallback_title, meta };
+    case 'embed':
+      return { ...base, data_url: a.external_url };
+    default: {
+      const url = a.file_key ? attachmentUrl(a) : (a.external_url ?? '');
+      const out: Out = {
+        ...base,
+        extension: a.extension,
+        data_url: url,
+        thumb_url: fileType === 'image' ? url : a.file_key ? '' : (a.external_url ?? ''),
+        file_size: a.byte_size ?? 0,
+        width: typeof meta.width === 'number' ? meta.width : null,
+        height: typeof meta.height === 'number' ? meta.height : null,
+      };
+      if (fileType === 'audio') out.transcribed_text = typeof meta.transcribed_text === 'string' ? meta.transcribed_text : '';
+      void message;
+      return out;
+    }
+  }
+}
+
+function messageShape(ctx: MessageContext, row: MessageRow, echo: boolean): Out {
+  const out: Out = {
+    id: row.id,
+    content: row.content,
+    inbox_id: row.inbox_id,
+  };
+  if (echo && row.echo_id) out.echo_id = row.echo_id;
+  out.conversation_id = ctx.displayIds.get(row.conversation_id) ?? null;
+  out.message_type = row.message_type;
+  out.content_type = contentTypeName(row.content_type);
+  out.status = messageStatusName(row.status);
+  out.content_attributes = parseJson<JsonObject>(row.content_attributes, {});
+  out.created_at = unixSeconds(row.created_at);
+  out.private = row.private === 1;
+  out.source_id = row.source_id;
+  const sender = senderOf(ctx, row);
+  if (sender) out.sender = sender;
+  const attachments = ctx.attachments.get(row.id);
+  if (attachments?.length) out.attachments = attachments.map((a) => attachmentPushData(a, row));
+  return out;
+}
+
+/**
+ * api/v1/models/_message.json.jbuilder for a batch of messages (the messages index, create,
+ * update, destroy). Senders and attachments are loaded with one query each.
+ * `echo`: include echo_id (only the create response knows it in Chatwoot).
+ */
+export async function presentMessages(db: Db, rows: MessageRow[], options: { echo?: boolean } = {}): Promise<Out[]> {
+  if (rows.length === 0) return [];
+  const ctx = await loadContext(db, rows);
+  return rows.map((row) => messageShape(ctx, row, options.echo === true));
+}
+
+export async function presentMessage(db: Db, row: MessageRow, options: { echo?: boolean } = {}): Promise<Out> {
+  return (await presentMessages(db, [row], options))[0];
+}
+
+/** Conversation#unread_incoming_messages.count, for many conversations: incoming since agent_last_seen_at, at most 10. */
+async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<number, number>> {
+  if (conversationIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('messages')
+    .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+    .select(['messages.conversation_id'])
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('messages.conversation_id', 'in', conversationIds)
+    .where('messages.message_type', '=', MESSAGE_TYPE.incoming)
+    .where((eb) =>
+      eb.or([eb('conversations.agent_last_seen_at', 'is', null), eb('messages.created_at', '>', eb.ref('conversations.agent_last_seen_at'))]),
+    )
+    .groupBy('messages.conversation_id')
+    .execute();
+  return new Map(rows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)]));
+}
+
+/**
+ * Message#push_event_data for a batch: every column, created_at in seconds, the conversation's
+ * display id and summary, sender and attachments. The shape inside conversation lists,
+ * WebSocket broadcasts and webhooks' `messages` arrays.
+ */
+export async function messagePushData(db: Db, rows: MessageRow[]): Promise<Out[]> {
+  if (rows.length === 0) return [];
+  const ctx = await loadContext(db, rows);
+  const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
+  const [conversations, unread, inboxes] = await Promise.all([
+    db
+      .selectFrom('conversations')
+      .leftJoin('contact_inboxes', 'contact_inboxes.id', 'conversations.contact_inbox_id')
+      .select([
+        'conversations.id',
+        'conversations.assignee_id',
+        'conversations.last_activity_at',
+        'conversations.created_at',
+        'contact_inboxes.source_id',
+      ])
+      .where('conversations.id', 'in', conversationIds)
+      .execute(),
+    unreadCounts(db, conversationIds),
+    rows.some((r) => r.sender_type === 'AgentBot')
+      ? db.selectFrom('inboxes').select(['id', 'avatar_url']).where('id', 'in', [...new Set(rows.map((r) => r.inbox_id))]).execute()
+      : [],
+  ]);
+  const convById = new Map(conversations.map((c) => [c.id, c]));
+  const inboxAvatar = new Map(inboxes.map((i) => [i.id, i.avatar_url]));
+  return rows.map((row) => {
+    const conv = convById.get(row.conversation_id);
+    const data: Out = {
+      id: row.id,
+      content: row.content,
+      account_id: row.account_id,
+      inbox_id: row.inbox_id,
+      conversation_id: ctx.displayIds.get(row.conversation_id) ?? null,
+      message_type: row.message_type,
+      created_at: unixSeconds(row.created_at),
+      updated_at: isoTime(row.updated_at),
+      private: row.private === 1,
+      status: messageStatusName(row.status),
+      source_id: row.source_id,
+      content_type: contentTypeName(row.content_type),
+      content_attributes: parseJson<JsonObject>(row.content_attributes, {}),
+      sender_type: row.sender_type,
+      sender_id: row.sender_id,
+      external_source_ids: parseJson<JsonObject>(row.external_source_ids, {}),
+      additional_attributes: parseJson<JsonObject>(row.additional_attributes, {}),
+      processed_message_content: row.processed_message_content,
+      sentiment: {},
+      conversation: conv
+        ? {
+            assignee_id: conv.assignee_id,
+            unread_count: unread.get(conv.id) ?? 0,
+            last_activity_at: unixSeconds(conv.last_activity_at ?? conv.created_at),
+            contact_inbox: { source_id: conv.source_id ?? null },
+          }
+        : null,
+    };
+    if (row.echo_id) data.echo_id = row.echo_id;
+    const attachments = ctx.attachments.get(row.id);
+    if (attachments?.length) data.attachments = attachments.map((a) => attachmentPushData(a, row));
+    if (row.sender_type === 'AgentBot' && row.sender_id !== null) {
+      const bot = ctx.senders.get(senderKey('AgentBot', row.sender_id));
+      if (bot) data.sender = { ...bot, avatar_url: bot.avatar_url || inboxAvatar.get(row.inbox_id) || '' };
+    } else {
+      const sender = senderOf(ctx, row);
+      if (sender) data.sender = sender;
+    }
+    return data;
+  });
+}
+
+export interface ConversationMessageSummary {
+  /** `[last message]` (any type, as the conversation list renders it) or `[]`. */
+  messages: Out[];
+  /** The latest message that is not an activity, or null. */
+  last_non_activity_message: Out | null;
+}
+
+/**
+ * For the conversation list (api/v1/conversations/partials/_conversation): each conversation's
+ * last message and last non-activity message in Message#push_event_data shape, in four queries
+ * however many conversations. `chatOnly`: the last message excludes activities and private notes
+ * (Conversations::EventDataPresenter#push_messages, used by WebSocket payloads).
+ */
+export async function conversationMessageSummaries(
+  db: Db,
+  conversationIds: number[],
+  options: { chatOnly?: boolean } = {},
+): Promise<Map<number, ConversationMessageSummary>> {
+  const out = new Map<number, ConversationMessageSummary>();
+  const ids = [...new Set(conversationIds)];
+  if (ids.length === 0) return out;
+  let lastQuery = db
+    .selectFrom('messages')
+    .select('conversation_id')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .where('conversation_id', 'in', ids);
+  if (options.chatOnly) lastQuery = lastQuery.where('message_type', '!=', MESSAGE_TYPE.activity).where('private', '=', 0);
+  const [last, lastNonActivity] = await Promise.all([
+    lastQuery.groupBy('conversation_id').execute(),
+    db
+      .selectFrom('messages')
+      .select('conversation_id')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('conversation_id', 'in', ids)
+      .where('message_type', '!=', MESSAGE_TYPE.activity)
+      .groupBy('conversation_id')
+      .execute(),
+  ]);
+  const messageIds = [...new Set([...last, ...lastNonActivity].map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n)))];
+  const rows = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
+  const presented = await messagePushData(db, rows);
+  const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
+  const lastOf = new Map(last.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
+  const lastNonOf = new Map(lastNonActivity.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
+  for (const id of ids) {
+    const m = lastOf.get(id);
+    out.set(id, { messages: m ? [m] : [], last_non_activity_message: lastNonOf.get(id) ?? null });
+  }
+  return out;
+}
+
+/** conversations/attachments.json.jbuilder's payload entries. */
+export async function presentConversationAttachments(
+  db: Db,
+  attachments: AttachmentRow[],
+): Promise<Out[]> {
+  const messageIds = [...new Set(attachments.map((a) => a.message_id))];
+  const messages = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
+  const ctx = await loadContext(db, messages);
+  const messageById = new Map(messages.map((m) => [m.id, m]));
+  return attachments.map((a) => {
+    const message = messageById.get(a.message_id);
+    const data = attachmentPushData(a, message);
+    const out: Out = {
+      message_id: data.message_id,
+      thumb_url: data.thumb_url,
+      data_url: data.data_url,
+      file_size: data.file_size,
+      file_type: data.file_type,
+      extension: data.extension,
+      width: data.width,
+      height: data.height,
+      created_at: message ? unixSeconds(message.created_at) : null,
+    };
+    const sender = message ? senderOf(ctx, message) : undefined;
+    if (sender) out.sender = sender;
+    return out;
+  });
+}
