@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from './config.js';
-import { buildApp } from './app.js';
 import { openStore } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { HttpError } from './lib/errors.js';
@@ -21,6 +20,8 @@ Configuration comes from the environment (DATABASE_URL, PORT, …; see README).`
 
 async function start(): Promise<void> {
   const config = loadConfig();
+  // Loaded here so admin commands do not pay for (or depend on) the whole route table.
+  const { buildApp } = await import('./app.js');
   const { app, ctx } = await buildApp(config);
   const firstRun = await ensureFirstAdmin(ctx.db, config);
   if (firstRun) {
