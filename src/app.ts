@@ -14,7 +14,16 @@ import { accountRoutes, apiRoutes, platformRoutes, publicRoutes } from './module
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Every route as registered (method, full URL, schema, config): drives the fuzzer and the isolation matrix. */
+    routeTable: RouteEntry[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  schema?: Record<string, unknown>;
+  botAccess: boolean;
 }
 
 export interface BuiltApp {
@@ -32,7 +41,10 @@ const REDACT = [
   'req.headers.cookie',
 ];
 
-export async function buildApp(config: Config, options: { logger?: boolean; migrate?: boolean } = {}): Promise<BuiltApp> {
+export async function buildApp(
+  config: Config,
+  options: { logger?: boolean; migrate?: boolean; logStream?: NodeJS.WritableStream } = {},
+): Promise<BuiltApp> {
   const store = openStore(config);
   if (options.migrate !== false) await migrateToLatest(store.db as never, store.engine);
 
@@ -40,7 +52,7 @@ export async function buildApp(config: Config, options: { logger?: boolean; migr
     logger:
       options.logger === false
         ? false
-        : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+        : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // One slow client must not hold a connection forever.
     connectionTimeout: 60_000,
@@ -53,6 +65,20 @@ export async function buildApp(config: Config, options: { logger?: boolean; migr
 
   const ctx: AppContext = { db: store.db, engine: store.engine, config, events: new EventBus(), log: app.log as never };
   app.decorate('ctx', ctx);
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routeTable.push({
+        method,
+        url: route.url,
+        schema: route.schema as Record<string, unknown> | undefined,
+        botAccess: Boolean((route.config as { botAccess?: boolean } | undefined)?.botAccess),
+      });
+    }
+  });
   app.decorateRequest('principal', null);
   app.decorateRequest('account', null);
   app.decorateRequest('accountUser', null);
