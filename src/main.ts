@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     const store = openStore(config);
     try {
-      const applied = await migrateToLatest(store.db as never, store.engine);
+      const applied = await migrateToLatest(store.db as never, store.engine, config.pgSchema);
       print(values.json, { applied }, applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
     } finally {
       await store.close();
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const store = openStore(config);
   try {
-    await migrateToLatest(store.db as never, store.engine);
+    await migrateToLatest(store.db as never, store.engine, config.pgSchema);
     const result = await runCommand(store.db, command as CommandName, values);
     print(values.json, result.json, result.text);
   } finally {

@@ -25,9 +25,14 @@ class FolderMigrations implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
+/**
+ * `schema` pins the bookkeeping tables to one PostgreSQL schema: Kysely otherwise finds a lock
+ * table in any schema of the database and skips creating this schema's own.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, schema?: string): Promise<string[]> {
   const migrator = new Migrator({
     db,
+    ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
     provider: new FolderMigrations(engine),
     migrationTableName: 'parley_migrations',
     migrationLockTableName: 'parley_migrations_lock',
