@@ -5,6 +5,7 @@ import { currentAccount, currentUser, requireAdministrator } from '../../auth/gu
 import { notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
 import { castBoolean, unwrap } from '../../lib/params.js';
 import { presentAgent } from '../users/presenter.js';
+import { AgentSchema } from '../users/schemas.js';
 import {
   createUser,
   deleteUser,
@@ -69,12 +70,12 @@ export const agentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return row;
   };
 
-  app.get('/agents', { schema: { tags } }, async (request) => {
+  app.get('/agents', { schema: { tags, response: { 200: Type.Array(AgentSchema) } } }, async (request) => {
     const rows = await agentsOf(currentAccount(request).id).orderBy(sql`lower(users.name)`).orderBy('users.id').execute();
     return rows.map(present);
   });
 
-  app.post('/agents', { schema: { tags, body: AgentBody } }, async (request) => {
+  app.post('/agents', { schema: { tags, body: AgentBody, response: { 200: AgentSchema } } }, async (request) => {
     requireAdministrator(request);
     const account = currentAccount(request);
     const inviter = currentUser(request);
@@ -99,7 +100,7 @@ export const agentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.route({
       method,
       url: '/agents/:id',
-      schema: { tags, params: IdParams, body: AgentBody },
+      schema: { tags, params: IdParams, body: AgentBody, response: { 200: AgentSchema } },
       handler: async (request) => {
         requireAdministrator(request);
         const account = currentAccount(request);

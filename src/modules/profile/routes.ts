@@ -6,6 +6,7 @@ import { now } from '../../db/time.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { unwrap, castBoolean } from '../../lib/params.js';
 import { presentProfile } from '../users/presenter.js';
+import { ProfileSchema } from '../users/schemas.js';
 import { AVAILABILITY, checkPassword, updateUser, userCustomAttributes, type Availability, type UserInput } from '../users/service.js';
 
 const ProfileFields = Type.Object({
@@ -38,7 +39,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return m;
   };
 
-  app.get('/profile', { schema: { tags } }, async (request) => presentProfile(ctx.db, currentUser(request)));
+  app.get('/profile', { schema: { tags, response: { 200: ProfileSchema } } }, async (request) => presentProfile(ctx.db, currentUser(request)));
 
   const update = async (user: ReturnType<typeof currentUser>, params: ProfileParams) => {
     const input: UserInput = {};
@@ -58,7 +59,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.route({
       method,
       url: '/profile',
-      schema: { tags, body: ProfileBody },
+      schema: { tags, body: ProfileBody, response: { 200: ProfileSchema } },
       handler: async (request) => {
         const updated = await update(currentUser(request), unwrap<ProfileParams>(request.body, 'profile'));
         return presentProfile(ctx.db, updated);

@@ -4,6 +4,8 @@ import { isoTime } from '../../db/time.js';
 import { accessTokenOf } from '../../auth/tokens.js';
 import { isPresent } from '../../realtime/presence.js';
 import { accountStatusName } from '../accounts/service.js';
+import type { Static } from '@sinclair/typebox';
+import type { AgentSchema, ProfileSchema } from './schemas.js';
 import { availabilityName, membershipsOf, roleName, type AccountUserRow, type UserRow } from './service.js';
 
 export const availableName = (user: Pick<UserRow, 'display_name' | 'name'>): string =>
@@ -16,6 +18,9 @@ export function availabilityStatus(m: Pick<AccountUserRow, 'account_id' | 'user_
   return isPresent(m.account_id, 'User', m.user_id) ? configured : 'offline';
 }
 
+export type Profile = Static<typeof ProfileSchema>;
+export type Agent = Static<typeof AgentSchema>;
+
 type Membership = Awaited<ReturnType<typeof membershipsOf>>[number];
 
 /** User#active_account_user: the most recently active membership. */
@@ -23,9 +28,12 @@ function activeMembership(memberships: Membership[]): Membership | undefined {
   return [...memberships].sort((a, b) => (b.active_at ?? -1) - (a.active_at ?? -1) || a.id - b.id)[0];
 }
 
-function baseUser(user: UserRow, token: string | null, active: Membership | undefined): Record<string, unknown> {
+/** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
+export async function presentProfile(db: Db, user: UserRow): Promise<Profile> {
+  const [token, memberships] = await Promise.all([accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
+  const active = activeMembership(memberships);
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
-  const out: Record<string, unknown> = {
+  return {
     access_token: token,
     account_id: active?.account_id ?? null,
     available_name: availableName(user),
@@ -35,63 +43,64 @@ function baseUser(user: UserRow, token: string | null, active: Membership | unde
     message_signature: user.message_signature,
     email: user.email,
     id: user.id,
+    inviter_id: active?.inviter_id ?? null,
+    name: user.name,
+    provider: user.provider,
+    pubsub_token: user.pubsub_token,
+    ...(Object.keys(custom).length > 0 ? { custom_attributes: custom } : {}),
+    role: active ? roleName(active.role) : null,
+    ui_settings: parseJson<JsonObject>(user.ui_settings, {}),
+    uid: user.uid,
+    type: user.type,
+    accounts: memberships.map((m) => ({
+      id: m.account_id,
+      name: m.account_name,
+      status: accountStatusName(m.account_status),
+      active_at: isoTime(m.active_at),
+      role: roleName(m.role),
+      permissions: [roleName(m.role)],
+      availability: availabilityName(m.availability),
+      availability_status: availabilityStatus({ ...m, user_id: user.id }),
+      auto_offline: m.auto_offline === 1,
+    })),
   };
-  return { out, custom };
-}
-
-/** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
-export async function presentProfile(db: Db, user: UserRow): Promise<Record<string, unknown>> {
-  const [token, memberships] = await Promise.all([accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
-  const active = activeMembership(memberships);
-  const { out, custom } = baseUser(user, token, active) as { out: Record<string, unknown>; custom: JsonObject };
-  out.inviter_id = active?.inviter_id ?? null;
-  out.name = user.name;
-  out.provider = user.provider;
-  out.pubsub_token = user.pubsub_token;
-  if (Object.keys(custom).length > 0) out.custom_attributes = custom;
-  out.role = active ? roleName(active.role) : null;
-  out.ui_settings = parseJson<JsonObject>(user.ui_settings, {});
-  out.uid = user.uid;
-  out.type = user.type;
-  out.accounts = memberships.map((m) => ({
-    id: m.account_id,
-    name: m.account_name,
-    status: accountStatusName(m.account_status),
-    active_at: isoTime(m.active_at),
-    role: roleName(m.role),
-    permissions: [roleName(m.role)],
-    availability: availabilityName(m.availability),
-    availability_status: availabilityStatus({ ...m, user_id: user.id }),
-    auto_offline: m.auto_offline === 1,
-  }));
-  return out;
 }
 
 /** platform/api/v1/models/_user.json.jbuilder */
 export async function presentPlatformUser(db: Db, user: UserRow): Promise<Record<string, unknown>> {
   const [token, memberships] = await Promise.all([accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
   const active = activeMembership(memberships);
-  const { out, custom } = baseUser(user, token, active) as { out: Record<string, unknown>; custom: JsonObject };
-  out.name = user.name;
-  out.provider = user.provider;
-  out.pubsub_token = user.pubsub_token;
-  if (Object.keys(custom).length > 0) out.custom_attributes = custom;
-  out.role = active ? roleName(active.role) : null;
-  out.ui_settings = parseJson<JsonObject>(user.ui_settings, {});
-  out.uid = user.uid;
-  out.accounts = memberships.map((m) => ({
-    id: m.account_id,
-    name: m.account_name,
-    active_at: isoTime(m.active_at),
-    role: roleName(m.role),
-  }));
-  return out;
+  const custom = parseJson<JsonObject>(user.custom_attributes, {});
+  return {
+    access_token: token,
+    account_id: active?.account_id ?? null,
+    available_name: availableName(user),
+    avatar_url: user.avatar_url ?? '',
+    confirmed: user.confirmed_at !== null,
+    display_name: user.display_name,
+    message_signature: user.message_signature,
+    email: user.email,
+    id: user.id,
+    name: user.name,
+    provider: user.provider,
+    pubsub_token: user.pubsub_token,
+    ...(Object.keys(custom).length > 0 ? { custom_attributes: custom } : {}),
+    role: active ? roleName(active.role) : null,
+    ui_settings: parseJson<JsonObject>(user.ui_settings, {}),
+    uid: user.uid,
+    accounts: memberships.map((m) => ({
+      id: m.account_id,
+      name: m.account_name,
+      active_at: isoTime(m.active_at),
+      role: roleName(m.role),
+    })),
+  };
 }
 
 /** api/v1/models/_agent.json.jbuilder — a user as seen inside one account. */
-export function presentAgent(user: UserRow, membership: AccountUserRow): Record<string, unknown> {
+export function presentAgent(user: UserRow, membership: AccountUserRow): Agent {
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
-  const out: Record<string, unknown> = {
+  return {
     id: user.id,
     account_id: membership.account_id,
     availability_status: availabilityStatus(membership),
@@ -100,12 +109,11 @@ export function presentAgent(user: UserRow, membership: AccountUserRow): Record<
     email: user.email,
     provider: user.provider,
     available_name: availableName(user),
+    ...(Object.keys(custom).length > 0 ? { custom_attributes: custom } : {}),
+    name: user.name,
+    role: roleName(membership.role),
+    thumbnail: user.avatar_url ?? '',
   };
-  if (Object.keys(custom).length > 0) out.custom_attributes = custom;
-  out.name = user.name;
-  out.role = roleName(membership.role);
-  out.thumbnail = user.avatar_url ?? '';
-  return out;
 }
 
 /** User#push_event_data — how a user appears inside conversations and messages. */
