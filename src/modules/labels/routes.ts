@@ -4,7 +4,7 @@ import { currentAccount, requireAdministrator } from '../../auth/guard.js';
 import { unprocessable } from '../../lib/errors.js';
 import { unwrap } from '../../lib/params.js';
 import { presentLabel } from './presenter.js';
-import { IdParams, LabelBody, type LabelFieldsT } from './schemas.js';
+import { IdParams, LabelBody, ListQuery, type LabelFieldsT } from './schemas.js';
 import { LABEL_FIELDS, createLabel, deleteLabel, findLabel, listLabels, updateLabel, type LabelInput } from './service.js';
 
 /** params.require(:label).permit(…): nothing permitted present is ParameterMissing (422). */
@@ -18,7 +18,7 @@ function permitted(body: unknown): LabelInput {
 
 /** LabelPolicy: every member lists labels; only administrators show, create, update or delete one. */
 export const labelsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/labels', async (request) => {
+  app.get('/labels', { schema: { querystring: ListQuery } }, async (request) => {
     const account = currentAccount(request);
     const labels = await listLabels(app.ctx.db, account.id);
     return { payload: labels.map(presentLabel) };

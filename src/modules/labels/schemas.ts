@@ -14,3 +14,6 @@ export type LabelFieldsT = Static<typeof LabelFields>;
 export const LabelBody = Type.Composite([LabelFields, Type.Object({ label: Type.Optional(LabelFields) })]);
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 30 }) });
+
+/** The list takes no parameters. */
+export const ListQuery = Type.Object({});

@@ -4,7 +4,7 @@ import { currentAccount, currentUser, requireAdministrator } from '../../auth/gu
 import { unprocessable } from '../../lib/errors.js';
 import { unwrap } from '../../lib/params.js';
 import { presentTeam, presentTeamMembers } from './presenter.js';
-import { MemberBody, MemberQuery, TeamBody, TeamMembersParams, TeamParams, type TeamFieldsT } from './schemas.js';
+import { ListQuery, MemberBody, MemberQuery, TeamBody, TeamMembersParams, TeamParams, type TeamFieldsT } from './schemas.js';
 import {
   TEAM_FIELDS,
   addTeamMembers,
@@ -45,7 +45,7 @@ function memberIds(request: FastifyRequest<{ Body: { user_ids?: number[] } | und
 export const teamsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = () => app.ctx.db;
 
-  app.get('/teams', async (request) => {
+  app.get('/teams', { schema: { querystring: ListQuery } }, async (request) => {
     const account = currentAccount(request);
     const user = currentUser(request);
     const [teams, mine] = await Promise.all([listTeams(db(), account.id), teamIdsOfUser(db(), account.id, user.id)]);

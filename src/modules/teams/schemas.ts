@@ -18,3 +18,6 @@ export const TeamMembersParams = Type.Object({ team_id: Type.String({ maxLength:
 /** user_ids as a JSON array (or one id, which the coercion turns into an array). */
 export const MemberBody = Type.Object({ user_ids: Type.Optional(Type.Array(Type.Integer(), { maxItems: 10_000 })) });
 export const MemberQuery = Type.Object({ user_ids: Type.Optional(Type.Array(Type.Integer(), { maxItems: 10_000 })) });
+
+/** The list takes no parameters. */
+export const ListQuery = Type.Object({});
