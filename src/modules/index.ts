@@ -13,7 +13,9 @@ import { cannedResponsesRoutes } from './canned-responses/routes.js';
 import { customAttributesRoutes } from './custom-attributes/routes.js';
 import { customFiltersRoutes } from './custom-filters/routes.js';
 import { conversationsRoutes } from './conversations/routes.js';
+import { searchRoutes } from './search/routes.js';
 import { messagesRoutes } from './messages/routes.js';
+import { attachmentFileRoutes } from './messages/files.js';
 
 /**
  * The route table, by mount point. A new module adds one line here.
@@ -24,7 +26,7 @@ import { messagesRoutes } from './messages/routes.js';
  */
 type Routes = FastifyPluginAsync;
 
-export const publicRoutes: Routes[] = [authRoutes];
+export const publicRoutes: Routes[] = [attachmentFileRoutes, authRoutes];
 export const apiRoutes: Routes[] = [profileRoutes, accountsRoutes];
 export const accountRoutes: Routes[] = [
   agentsRoutes,
@@ -37,6 +39,7 @@ export const accountRoutes: Routes[] = [
   customAttributesRoutes,
   customFiltersRoutes,
   conversationsRoutes,
+  searchRoutes,
   messagesRoutes,
 ];
 export const platformRoutes: Routes[] = [platformApiRoutes];

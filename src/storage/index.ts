@@ -16,12 +16,17 @@ export interface FileStorage {
   put(key: string, data: Buffer | Readable): Promise<number>;
   /** The whole object, or null when there is none. */
   get(key: string): Promise<Buffer | null>;
-  /** A stream of the object, or null when there is none. */
-  stream(key: string): Promise<Readable | null>;
+  /** A stream of the object (or of bytes start..end inclusive), or null when there is none. */
+  stream(key: string, range?: ByteRange): Promise<Readable | null>;
   /** Removes the object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
   /** Size in bytes, or null when missing. */
   size(key: string): Promise<number | null>;
+}
+
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export class InvalidStorageKey extends Error {}
@@ -75,10 +80,10 @@ export class LocalDiskStorage implements FileStorage {
     }
   }
 
-  async stream(key: string): Promise<Readable | null> {
+  async stream(key: string, range?: ByteRange): Promise<Readable | null> {
     const path = this.pathOf(key);
     if ((await this.size(key)) === null) return null;
-    return createReadStream(path);
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
   }
 
   async delete(key: string): Promise<void> {

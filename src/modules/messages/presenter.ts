@@ -3,26 +3,11 @@ import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
 import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { contactPushData } from '../contacts/presenter.js';
 import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
 import { attachmentUrl } from './files.js';
 
 type Out = Record<string, unknown>;
-
-/** Contact#push_event_data (kept here until the contacts module's presenter is shared). */
-function contactSenderData(contact: Row<'contacts'>): Out {
-  return {
-    additional_attributes: parseJson<JsonObject>(contact.additional_attributes, {}),
-    custom_attributes: parseJson<JsonObject>(contact.custom_attributes, {}),
-    email: contact.email,
-    id: contact.id,
-    identifier: contact.identifier,
-    name: contact.name,
-    phone_number: contact.phone_number,
-    thumbnail: contact.avatar_url ?? '',
-    blocked: contact.blocked === 1,
-    type: 'contact',
-  };
-}
 
 /** AgentBot#push_event_data(inbox): the bot's avatar, falling back to the inbox's. */
 function agentBotSenderData(bot: Row<'agent_bots'>, inboxAvatar?: string | null): Out {
@@ -74,7 +59,7 @@ async function loadContext(db: Db, rows: MessageRow[]): Promise<MessageContext> 
     const m = membershipOf.get(`${r.account_id}:${user.id}`);
     senders.set(`User:${user.id}:${r.account_id}`, userPushData(user, m ? availabilityStatus(m) : 'offline'));
   }
-  for (const c of contacts) senders.set(senderKey('Contact', c.id), contactSenderData(c));
+  for (const c of contacts) senders.set(senderKey('Contact', c.id), contactPushData(c));
   for (const b of bots) senders.set(senderKey('AgentBot', b.id), agentBotSenderData(b));
 
   const byMessage = new Map<number, AttachmentRow[]>();
@@ -93,7 +78,7 @@ function senderOf(ctx: MessageContext, row: MessageRow): Out | undefined {
 }
 
 /** Attachment#push_event_data, by file type. */
-export function attachmentPushData(a: AttachmentRow, message?: Pick<MessageRow, 'message_type'>): Out {
+export function attachmentPushData(a: AttachmentRow): Out {
   const fileType = fileTypeName(a.file_type);
   const base: Out = { id: a.id, message_id: a.message_id, file_type: fileType, account_id: a.account_id };
   const meta = parseJson<JsonObject>(a.meta, {});
@@ -124,7 +109,6 @@ export function attachmentPushData(a: AttachmentRow, message?: Pick<MessageRow, 
         height: typeof meta.height === 'number' ? meta.height : null,
       };
       if (fileType === 'audio') out.transcribed_text = typeof meta.transcribed_text === 'string' ? meta.transcribed_text : '';
-      void message;
       return out;
     }
   }
@@ -148,7 +132,7 @@ function messageShape(ctx: MessageContext, row: MessageRow, echo: boolean): Out 
   const sender = senderOf(ctx, row);
   if (sender) out.sender = sender;
   const attachments = ctx.attachments.get(row.id);
-  if (attachments?.length) out.attachments = attachments.map((a) => attachmentPushData(a, row));
+  if (attachments?.length) out.attachments = attachments.map((a) => attachmentPushData(a));
   return out;
 }
 
@@ -188,9 +172,10 @@ async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<numb
 /**
  * Message#push_event_data for a batch: every column, created_at in seconds, the conversation's
  * display id and summary, sender and attachments. The shape inside conversation lists,
- * WebSocket broadcasts and webhooks' `messages` arrays.
+ * WebSocket broadcasts and webhooks' `messages` arrays. `echo: false` leaves out echo_id
+ * (Chatwoot only has it in the broadcast right after the creation).
  */
-export async function messagePushData(db: Db, rows: MessageRow[]): Promise<Out[]> {
+export async function messagePushData(db: Db, rows: MessageRow[], options: { echo?: boolean } = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
   const ctx = await loadContext(db, rows);
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
@@ -245,9 +230,9 @@ export async function messagePushData(db: Db, rows: MessageRow[]): Promise<Out[]
           }
         : null,
     };
-    if (row.echo_id) data.echo_id = row.echo_id;
+    if (options.echo !== false && row.echo_id) data.echo_id = row.echo_id;
     const attachments = ctx.attachments.get(row.id);
-    if (attachments?.length) data.attachments = attachments.map((a) => attachmentPushData(a, row));
+    if (attachments?.length) data.attachments = attachments.map((a) => attachmentPushData(a));
     if (row.sender_type === 'AgentBot' && row.sender_id !== null) {
       const bot = ctx.senders.get(senderKey('AgentBot', row.sender_id));
       if (bot) data.sender = { ...bot, avatar_url: bot.avatar_url || inboxAvatar.get(row.inbox_id) || '' };
@@ -299,7 +284,8 @@ export async function conversationMessageSummaries(
   ]);
   const messageIds = [...new Set([...last, ...lastNonActivity].map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n)))];
   const rows = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
-  const presented = await messagePushData(db, rows);
+  // echo_id belongs to the broadcast that follows a creation, not to lists.
+  const presented = await messagePushData(db, rows, { echo: false });
   const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
   const lastOf = new Map(last.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
   const lastNonOf = new Map(lastNonActivity.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
@@ -321,16 +307,16 @@ export async function presentConversationAttachments(
   const messageById = new Map(messages.map((m) => [m.id, m]));
   return attachments.map((a) => {
     const message = messageById.get(a.message_id);
-    const data = attachmentPushData(a, message);
+    const data = attachmentPushData(a);
     const out: Out = {
       message_id: data.message_id,
-      thumb_url: data.thumb_url,
-      data_url: data.data_url,
-      file_size: data.file_size,
+      thumb_url: data.thumb_url ?? null,
+      data_url: data.data_url ?? null,
+      file_size: data.file_size ?? null,
       file_type: data.file_type,
-      extension: data.extension,
-      width: data.width,
-      height: data.height,
+      extension: data.extension ?? null,
+      width: data.width ?? null,
+      height: data.height ?? null,
       created_at: message ? unixSeconds(message.created_at) : null,
     };
     const sender = message ? senderOf(ctx, message) : undefined;

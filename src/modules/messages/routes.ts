@@ -1,4 +1,117 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import multipart from '@fastify/multipart';
+import type { Principal } from '../../auth/guard.js';
+import { pageNumber } from '../../lib/params.js';
+import { loadConversationForRequest } from '../conversations/service.js';
+import { findMessages, listConversationAttachments, messagesMeta } from './finder.js';
+import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
+import { presentConversationAttachments, presentMessage, presentMessages } from './presenter.js';
+import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
+import { createMessage, deleteMessage, findMessage, updateMessageStatus, type Actor, type CreateMessageInput, type StoredFile } from './service.js';
 
-// Placeholder until this module's routes are written.
-export const messagesRoutes: FastifyPluginAsyncTypebox = async () => {};
+function actorOf(principal: Principal | null): Actor {
+  if (!principal) return null;
+  return principal.kind === 'user' ? { kind: 'user', user: principal.user } : { kind: 'bot', bot: principal.bot };
+}
+
+/** Conversations are addressed by display id; anything that is not one is simply not found. */
+function displayId(raw: string): number {
+  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
+}
+
+/**
+ * Api::V1::Accounts::Conversations::MessagesController and ConversationsController#attachments.
+ * Mounted under /api/v1/accounts/:account_id.
+ */
+export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.ctx;
+  setAttachmentBaseUrl(ctx.config.frontendUrl);
+  // Multipart only in this plugin's scope: files go straight to storage while they stream in.
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.maxUploadBytes, files: 15, fields: 200, fieldSize: 1024 * 1024 },
+  });
+
+  // Rails also takes classic form posts; keys nest like its params (content_attributes[items][][title]).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    const params: Record<string, unknown> = {};
+    for (const [key, value] of new URLSearchParams(String(body))) assignField(params, key, value);
+    done(null, params);
+  });
+
+  const base = '/conversations/:conversation_id';
+
+  app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
+    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const rows = await findMessages(ctx.db, conversation, request.query);
+    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows)]);
+    return { meta, payload };
+  });
+
+  app.post(
+    `${base}/messages`,
+    {
+      config: { botAccess: true },
+      schema: {
+        params: ConversationParams,
+        // Only JSON bodies are validated here; multipart forms are read by the handler.
+        body: { content: { 'application/json': { schema: CreateMessageBody } } },
+      },
+    },
+    async (request) => {
+      const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+      let params: Record<string, unknown>;
+      let files: StoredFile[] = [];
+      if (request.isMultipart()) {
+        ({ fields: params, files } = await readMultipartMessage(ctx, request as FastifyRequest, conversation.account_id));
+      } else {
+        params = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
+      }
+      const input: CreateMessageInput = {
+        actor: actorOf(request.principal),
+        content: params.content,
+        message_type: params.message_type,
+        private: params.private,
+        content_type: params.content_type,
+        content_attributes: params.content_attributes,
+        template_params: params.template_params,
+        campaign_id: params.campaign_id,
+        echo_id: params.echo_id,
+        source_id: params.source_id,
+        sender_type: params.sender_type,
+        sender_id: params.sender_id,
+        external_created_at: params.external_created_at,
+        files,
+      };
+      // createMessage removes the stored files itself when the message cannot be created.
+      const created = await createMessage(ctx, conversation, input);
+      return presentMessage(ctx.db, created.message, { echo: true });
+    },
+  );
+
+  app.patch(`${base}/messages/:id`, { schema: { params: MessageParams, body: UpdateMessageBody } }, async (request, reply) => {
+    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const inbox = await ctx.db.selectFrom('inboxes').select('channel_type').where('id', '=', conversation.inbox_id).executeTakeFirst();
+    if (inbox?.channel_type !== 'Channel::Api') {
+      return reply.status(403).send({ error: 'Message status update is only allowed for API inboxes' });
+    }
+    const message = await findMessage(ctx.db, conversation, request.params.id);
+    const body = request.body ?? {};
+    const updated = await updateMessageStatus(ctx, message, body.status, body.external_error);
+    return presentMessage(ctx.db, updated);
+  });
+
+  app.delete(`${base}/messages/:id`, { schema: { params: MessageParams } }, async (request) => {
+    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const message = await findMessage(ctx.db, conversation, request.params.id);
+    const deleted = await deleteMessage(ctx, message);
+    return presentMessage(ctx.db, deleted);
+  });
+
+  app.get(`${base}/attachments`, { schema: { params: ConversationParams, querystring: AttachmentsQuery } }, async (request) => {
+    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const { total, rows } = await listConversationAttachments(ctx.db, conversation, pageNumber(request.query.page));
+    return { meta: { total_count: total }, payload: await presentConversationAttachments(ctx.db, rows) };
+  });
+
+};

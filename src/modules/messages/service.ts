@@ -248,8 +248,9 @@ export async function createActivityMessage(
 /** Message#reopen_conversation's activity wording (ActivityMessageHandler#status_change_activity). */
 function statusActivityContent(status: string, actor: Actor, systemReopen: boolean): string | null {
   if (systemReopen) return 'System reopened the conversation due to a new incoming message.';
-  if (actor?.kind !== 'user') return null;
-  const name = actor.user.name;
+  // Current.user is the token's owner: a user or an agent bot.
+  const name = actor?.kind === 'user' ? actor.user.name : actor?.kind === 'bot' ? actor.bot.name : null;
+  if (name === null) return null;
   switch (status) {
     case 'open':
       return `Conversation was reopened by ${name}`;
@@ -277,7 +278,7 @@ interface Bookkeeping {
 async function applyMessageBookkeeping(trx: Db, message: MessageRow, actor: Actor): Promise<Bookkeeping> {
   const conv = await reloadConversation(trx, message.conversation_id);
   const t = now();
-  const changes: Partial<Record<'status' | 'snoozed_until' | 'waiting_since' | 'first_reply_created_at', number | null>> = {};
+  const changes: { status?: number; snoozed_until?: null; waiting_since?: number | null; first_reply_created_at?: number } = {};
   let statusChangedTo: string | null = null;
   let systemReopen = false;
   const incoming = message.message_type === MESSAGE_TYPE.incoming;

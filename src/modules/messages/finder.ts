@@ -1,0 +1,139 @@
+import type { Db } from '../../context.js';
+import { parseJson, type JsonObject } from '../../db/json.js';
+import { isoTime } from '../../db/time.js';
+import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { contactPushData } from '../contacts/presenter.js';
+import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow, type MessageRow } from './service.js';
+
+export const LATEST_LIMIT = 20;
+export const BEFORE_LIMIT = 20;
+export const AFTER_LIMIT = 100;
+export const BETWEEN_LIMIT = 1000;
+export const ATTACHMENTS_PER_PAGE = 100;
+
+export interface MessageCursor {
+  before?: string;
+  after?: string;
+  filter_internal_messages?: string;
+}
+
+/** Ruby's String#to_i: leading digits, else 0. */
+function toI(raw: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(raw);
+  const n = m ? Number(m[1]) : 0;
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
+
+/**
+ * MessageFinder: the latest 20; `before` the 20 older than an id; `after` up to 100 newer;
+ * both, the range [after, before) up to 1000. Always oldest first. Every branch reads the
+ * (conversation_id, id) index from one end, so the size of the conversation does not matter.
+ */
+export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessageRow[]> {
+  let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
+  if (!blank(cursor.filter_internal_messages)) {
+    q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
+  }
+  const before = blank(cursor.before) ? null : toI(cursor.before);
+  const after = blank(cursor.after) ? null : toI(cursor.after);
+  if (after !== null && before !== null) {
+    return q.where('id', '>=', after).where('id', '<', before).orderBy('id', 'asc').limit(BETWEEN_LIMIT).execute();
+  }
+  if (before !== null) {
+    return (await q.where('id', '<', before).orderBy('id', 'desc').limit(BEFORE_LIMIT).execute()).reverse();
+  }
+  if (after !== null) {
+    return q.where('id', '>', after).orderBy('id', 'asc').limit(AFTER_LIMIT).execute();
+  }
+  return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
+}
+
+/** Conversation#cached_label_list_array, falling back to the taggings when the cache is empty. */
+async function labelsOf(db: Db, conversation: ConversationRow): Promise<string[]> {
+  const cached = (conversation.cached_label_list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (cached.length > 0) return cached;
+  const rows = await db
+    .selectFrom('taggings')
+    .select('name')
+    .where('taggable_type', '=', 'Conversation')
+    .where('taggable_id', '=', conversation.id)
+    .orderBy('created_at')
+    .orderBy('name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** messages/index.json.jbuilder's meta. */
+export async function messagesMeta(db: Db, conversation: ConversationRow): Promise<Record<string, unknown>> {
+  const [labels, contact, assignee] = await Promise.all([
+    labelsOf(db, conversation),
+    db.selectFrom('contacts').selectAll().where('id', '=', conversation.contact_id).executeTakeFirst(),
+    conversation.assignee_id === null
+      ? undefined
+      : db
+          .selectFrom('users')
+          .leftJoin('account_users', (j) =>
+            j.onRef('account_users.user_id', '=', 'users.id').on('account_users.account_id', '=', conversation.account_id),
+          )
+          .select([
+            'users.id',
+            'users.name',
+            'users.display_name',
+            'users.avatar_url',
+            'account_users.account_id',
+            'account_users.user_id',
+            'account_users.availability',
+            'account_users.auto_offline',
+          ])
+          .where('users.id', '=', conversation.assignee_id)
+          .executeTakeFirst(),
+  ]);
+  const meta: Record<string, unknown> = {
+    labels,
+    additional_attributes: parseJson<JsonObject>(conversation.additional_attributes, {}),
+    contact: contact ? contactPushData(contact) : null,
+  };
+  if (assignee) {
+    const status =
+      assignee.account_id !== null && assignee.user_id !== null && assignee.availability !== null && assignee.auto_offline !== null
+        ? availabilityStatus({
+            account_id: assignee.account_id,
+            user_id: assignee.user_id,
+            availability: assignee.availability,
+            auto_offline: assignee.auto_offline,
+          })
+        : 'offline';
+    meta.assignee = userPushData(assignee, status);
+  }
+  meta.agent_last_seen_at = isoTime(conversation.agent_last_seen_at);
+  meta.assignee_last_seen_at = isoTime(conversation.assignee_last_seen_at);
+  return meta;
+}
+
+/** ConversationsController#attachments: the conversation's attachments, newest first, 100 a page. */
+export async function listConversationAttachments(
+  db: Db,
+  conversation: ConversationRow,
+  page: number,
+): Promise<{ total: number; rows: AttachmentRow[] }> {
+  const scope = db
+    .selectFrom('attachments')
+    .innerJoin('messages', 'messages.id', 'attachments.message_id')
+    .where('messages.conversation_id', '=', conversation.id);
+  const [count, rows] = await Promise.all([
+    scope.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
+    scope
+      .selectAll('attachments')
+      .orderBy('attachments.created_at', 'desc')
+      .orderBy('attachments.id', 'desc')
+      .limit(ATTACHMENTS_PER_PAGE)
+      .offset((page - 1) * ATTACHMENTS_PER_PAGE)
+      .execute(),
+  ]);
+  return { total: Number(count?.n ?? 0), rows };
+}
