@@ -277,6 +277,34 @@ export interface NotesTable extends Stamp {
   content: string;
 }
 
+export interface ContactImportsTable extends Stamp {
+  id: Id;
+  account_id: number;
+  user_id: number | null;
+  /** 0 pending, 1 processing, 2 completed, 3 failed (DataImport.statuses). */
+  status: Generated<number>;
+  file_name: string | null;
+  file_content: string;
+  total_records: number | null;
+  processed_records: number | null;
+  failed_records: number | null;
+  processing_errors: Generated<Json>;
+}
+
+export interface ContactExportsTable extends Stamp {
+  id: Id;
+  account_id: number;
+  user_id: number | null;
+  /** 0 pending, 1 processing, 2 completed, 3 failed. */
+  status: Generated<number>;
+  column_names: Generated<Json>;
+  params: Generated<Json>;
+  file_name: string | null;
+  file_content: string | null;
+  error: string | null;
+  total_records: number | null;
+}
+
 export interface ConversationsTable extends Stamp {
   id: Id;
   account_id: number;
@@ -388,6 +416,8 @@ export interface Database {
   contacts: ContactsTable;
   contact_inboxes: ContactInboxesTable;
   notes: NotesTable;
+  contact_imports: ContactImportsTable;
+  contact_exports: ContactExportsTable;
   conversations: ConversationsTable;
   conversation_participants: ConversationParticipantsTable;
   messages: MessagesTable;

@@ -4,8 +4,9 @@ import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
 import { presentAgent } from '../users/presenter.js';
-import { presentMessages } from '../messages/presenter.js';
+import { conversationMessageSummaries } from '../messages/presenter.js';
 import { presentContacts } from '../contacts/presenter.js';
+import { presentTeam } from '../teams/presenter.js';
 
 type ConversationRow = Row<'conversations'>;
 type ContactRow = Row<'contacts'>;
@@ -26,18 +27,6 @@ export const labelsOf = (row: Pick<ConversationRow, 'cached_label_list'>): strin
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-
-/** api/v1/models/_team.json.jbuilder */
-export function teamModelJson(team: Row<'teams'>, isMember: boolean): Record<string, unknown> {
-  return {
-    id: team.id,
-    name: team.name,
-    description: team.description,
-    allow_auto_assign: bool(team.allow_auto_assign),
-    account_id: team.account_id,
-    is_member: isMember,
-  };
-}
 
 /** api/v1/models/_agent_bot_slim.json.jbuilder */
 export function agentBotSlimJson(bot: Row<'agent_bots'>): Record<string, unknown> {
@@ -66,8 +55,7 @@ interface Related {
   teams: Map<number, Row<'teams'>>;
   viewerTeams: Set<number>;
   contactInboxes: Map<number, Row<'contact_inboxes'>>;
-  lastMessage: Map<number, Record<string, unknown>>;
-  lastNonActivity: Map<number, Record<string, unknown>>;
+  summaries: Map<number, { messages: Record<string, unknown>[]; last_non_activity_message: Record<string, unknown> | null }>;
   unread: Map<number, number>;
   lastIncomingAt: Map<number, number>;
 }
@@ -84,7 +72,7 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
   const accountId = rows[0]?.account_id ?? 0;
   const none = Promise.resolve([]);
 
-  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, lastIds, unreadRows] = await Promise.all([
+  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadRows] = await Promise.all([
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : none,
     inboxIds.length ? db.selectFrom('inboxes').selectAll().where('id', 'in', inboxIds).execute() : none,
     assigneeIds.length ? db.selectFrom('users').selectAll().where('id', 'in', assigneeIds).execute() : none,
@@ -97,19 +85,7 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
       ? db.selectFrom('team_members').select('team_id').where('user_id', '=', viewerUserId).where('team_id', 'in', teamIds).execute()
       : none,
     contactInboxIds.length ? db.selectFrom('contact_inboxes').selectAll().where('id', 'in', contactInboxIds).execute() : none,
-    ids.length
-      ? db
-          .selectFrom('messages')
-          .select((eb) => [
-            'conversation_id',
-            eb.fn.max('id').as('last_id'),
-            eb.fn.max(sql<number | null>`case when message_type <> 2 then id end`).as('last_non_activity_id'),
-            eb.fn.max(sql<number | null>`case when message_type = 0 then created_at end`).as('last_incoming_at'),
-          ])
-          .where('conversation_id', 'in', ids)
-          .groupBy('conversation_id')
-          .execute()
-      : none,
+    conversationMessageSummaries(db, ids),
     ids.length
       ? db
           .selectFrom('messages')
@@ -138,23 +114,17 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
     if (w !== undefined) apiWindows.set(inbox.id, w);
   }
 
-  const messageIds = uniq(lastIds.flatMap((r) => [Number(r.last_id), r.last_non_activity_id === null ? null : Number(r.last_non_activity_id)]));
-  const messageRows = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
-  const presented = messageRows.length ? await presentMessages(db, messageRows) : [];
-  const presentedById = new Map<number, Record<string, unknown>>();
-  messageRows.forEach((m, i) => presentedById.set(m.id, presented[i] as Record<string, unknown>));
-
-  const lastMessage = new Map<number, Record<string, unknown>>();
-  const lastNonActivity = new Map<number, Record<string, unknown>>();
   const lastIncomingAt = new Map<number, number>();
-  for (const r of lastIds) {
-    const last = presentedById.get(Number(r.last_id));
-    if (last) lastMessage.set(r.conversation_id, last);
-    if (r.last_non_activity_id !== null) {
-      const m = presentedById.get(Number(r.last_non_activity_id));
-      if (m) lastNonActivity.set(r.conversation_id, m);
-    }
-    if (r.last_incoming_at !== null) lastIncomingAt.set(r.conversation_id, Number(r.last_incoming_at));
+  const windowed = rows.filter((r) => apiWindows.has(r.inbox_id)).map((r) => r.id);
+  if (windowed.length) {
+    const incoming = await db
+      .selectFrom('messages')
+      .select((eb) => ['conversation_id', eb.fn.max('created_at').as('at')])
+      .where('conversation_id', 'in', windowed)
+      .where('message_type', '=', 0)
+      .groupBy('conversation_id')
+      .execute();
+    for (const r of incoming) if (r.at !== null) lastIncomingAt.set(r.conversation_id, Number(r.at));
   }
 
   const senders = await presentContacts(db, contacts, { withContactInboxes: false });
@@ -169,8 +139,7 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
     teams: byId(teams),
     viewerTeams: new Set(viewerTeams.map((t) => t.team_id)),
     contactInboxes: byId(contactInboxes),
-    lastMessage,
-    lastNonActivity,
+    summaries,
     // Chatwoot counts `unread_incoming_messages.last(10)`: at most 10.
     unread: new Map(unreadRows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)])),
     lastIncomingAt,
@@ -197,11 +166,11 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
     }
   }
   const team = row.team_id !== null ? rel.teams.get(row.team_id) : undefined;
-  if (team) meta.team = teamModelJson(team, rel.viewerTeams.has(team.id));
+  if (team) meta.team = presentTeam(team, rel.viewerTeams.has(team.id));
   const contactInbox = row.contact_inbox_id !== null ? rel.contactInboxes.get(row.contact_inbox_id) : undefined;
   meta.hmac_verified = contactInbox ? bool(contactInbox.hmac_verified) : null;
 
-  const last = rel.lastMessage.get(row.id);
+  const summary = rel.summaries.get(row.id);
   const window = rel.apiWindows.get(row.inbox_id);
   let canReply = true;
   if (window !== undefined) {
@@ -212,7 +181,7 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
   return {
     meta,
     id: row.display_id,
-    messages: last ? [last] : [],
+    messages: summary?.messages ?? [],
     account_id: row.account_id,
     uuid: row.uuid,
     additional_attributes: parseJson<JsonObject>(row.additional_attributes, {}),
@@ -231,7 +200,7 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
     timestamp: seconds(row.last_activity_at),
     first_reply_created_at: seconds(row.first_reply_created_at),
     unread_count: rel.unread.get(row.id) ?? 0,
-    last_non_activity_message: rel.lastNonActivity.get(row.id) ?? null,
+    last_non_activity_message: summary?.last_non_activity_message ?? null,
     last_activity_at: seconds(row.last_activity_at),
     priority: priorityName(row.priority),
     waiting_since: seconds(row.waiting_since),

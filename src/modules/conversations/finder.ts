@@ -1,0 +1,191 @@
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { AppContext } from '../../context.js';
+import type { Database, Row } from '../../db/types.js';
+import { notFound } from '../../lib/errors.js';
+import { pageNumber } from '../../lib/params.js';
+import { STATUSES } from './presenter.js';
+
+export const PER_PAGE = 25;
+
+type Eb = ExpressionBuilder<Database, 'conversations'>;
+export type Condition = (eb: Eb) => Expression<SqlBool>;
+
+/** Who is looking: the account, the user, and the inboxes they may see (null = all). */
+export interface Viewer {
+  accountId: number;
+  userId: number;
+  inboxIds: number[] | null;
+}
+
+export interface ListParams {
+  assignee_type?: string;
+  status?: string;
+  inbox_id?: number | string;
+  team_id?: number | string;
+  labels?: string[];
+  q?: string;
+  sort_by?: string;
+  page?: number | string;
+  source_id?: string;
+  conversation_type?: string;
+  updated_within?: number | string;
+}
+
+export interface Counts {
+  mine_count: number;
+  assigned_count: number;
+  unassigned_count: number;
+  all_count: number;
+}
+
+/** ConversationFinder::SORT_OPTIONS, as ORDER BY clauses (ids break ties so pages never overlap). */
+const SORTS: Record<string, string> = {
+  last_activity_at_asc: 'conversations.last_activity_at asc, conversations.id asc',
+  last_activity_at_desc: 'conversations.last_activity_at desc, conversations.id desc',
+  created_at_asc: 'conversations.created_at asc, conversations.id asc',
+  created_at_desc: 'conversations.created_at desc, conversations.id desc',
+  priority_asc: 'conversations.priority asc nulls last, conversations.last_activity_at desc, conversations.id desc',
+  priority_desc: 'conversations.priority desc nulls last, conversations.last_activity_at desc, conversations.id desc',
+  waiting_since_asc: 'conversations.waiting_since asc nulls last, conversations.created_at asc, conversations.id asc',
+  waiting_since_desc: 'conversations.waiting_since desc nulls last, conversations.created_at asc, conversations.id asc',
+};
+SORTS.latest = SORTS.last_activity_at_desc;
+SORTS.sort_on_created_at = SORTS.created_at_asc;
+SORTS.sort_on_priority = SORTS.priority_desc;
+SORTS.sort_on_waiting_since = SORTS.waiting_since_asc;
+
+export const orderClause = (sortBy: string | undefined) => sql.raw(SORTS[sortBy ?? ''] ?? SORTS.last_activity_at_desc);
+
+/** Case-insensitive substring match on both engines (ILIKE / SQLite's LIKE). */
+export function ilike(ctx: Pick<AppContext, 'engine'>, column: string, term: string) {
+  const pattern = `%${term}%`;
+  return ctx.engine === 'postgres' ? sql<SqlBool>`${sql.ref(column)} ilike ${pattern}` : sql<SqlBool>`${sql.ref(column)} like ${pattern}`;
+}
+
+/** Conversations.PermissionFilterService: agents see their inboxes' conversations only. */
+export function permissionCondition(viewer: Viewer): Condition | null {
+  if (viewer.inboxIds === null) return null;
+  const ids = viewer.inboxIds;
+  return (eb) => (ids.length ? eb('conversations.inbox_id', 'in', ids) : sql<SqlBool>`1 = 0`);
+}
+
+/** Message content (incoming/outgoing) or the contact's name, email or phone contains `q`. */
+export function queryCondition(ctx: AppContext, accountId: number, q: string): Condition {
+  return (eb) =>
+    eb.or([
+      eb(
+        'conversations.id',
+        'in',
+        eb
+          .selectFrom('messages')
+          .select('messages.conversation_id')
+          .where('messages.account_id', '=', accountId)
+          .where('messages.message_type', 'in', [0, 1])
+          .where(ilike(ctx, 'messages.content', q)),
+      ),
+      eb(
+        'conversations.contact_id',
+        'in',
+        eb
+          .selectFrom('contacts')
+          .select('contacts.id')
+          .where('contacts.account_id', '=', accountId)
+          .where((c) => c.or([ilike(ctx, 'contacts.name', q), ilike(ctx, 'contacts.email', q), ilike(ctx, 'contacts.phone_number', q)])),
+      ),
+    ]);
+}
+
+export function labelsCondition(labels: string[]): Condition {
+  return (eb) =>
+    eb.exists(
+      eb
+        .selectFrom('taggings')
+        .select(sql`1`.as('one'))
+        .where('taggings.taggable_type', '=', 'Conversation')
+        .whereRef('taggings.taggable_id', '=', 'conversations.id')
+        .where('taggings.name', 'in', labels),
+    );
+}
+
+const toId = (v: unknown): number | null => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+};
+
+/** ConversationFinder#perform: the page of conversations and the four counts. */
+export async function findConversations(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
+  const db = ctx.db;
+  const conds: Condition[] = [];
+
+  if (params.inbox_id !== undefined && params.inbox_id !== '') {
+    const inboxId = toId(params.inbox_id);
+    const visible = inboxId !== null && (viewer.inboxIds === null || viewer.inboxIds.includes(inboxId));
+    conds.push((eb) => (visible ? eb('conversations.inbox_id', '=', inboxId!) : sql<SqlBool>`1 = 0`));
+  }
+  if (params.conversation_type === 'participating') {
+    conds.push((eb) =>
+      eb(
+        'conversations.id',
+        'in',
+        eb.selectFrom('conversation_participants').select('conversation_participants.conversation_id').where('conversation_participants.user_id', '=', viewer.userId),
+      ),
+    );
+  } else {
+    const perm = permissionCondition(viewer);
+    if (perm) conds.push(perm);
+    if (params.conversation_type === 'mention') conds.push(() => sql<SqlBool>`1 = 0`);
+    if (params.conversation_type === 'unattended') {
+      conds.push((eb) => eb.or([eb('conversations.first_reply_created_at', 'is', null), eb('conversations.waiting_since', 'is not', null)]));
+    }
+  }
+  const q = params.q;
+  if (q === undefined && params.status !== 'all') {
+    const status = STATUSES.indexOf((params.status ?? 'open') as (typeof STATUSES)[number]);
+    conds.push((eb) => (status >= 0 ? eb('conversations.status', '=', status) : sql<SqlBool>`1 = 0`));
+  }
+  if (params.team_id !== undefined && params.team_id !== '') {
+    const teamId = toId(params.team_id);
+    const team = teamId === null ? undefined : await db.selectFrom('teams').select('id').where('id', '=', teamId).where('account_id', '=', viewer.accountId).executeTakeFirst();
+    if (!team) throw notFound();
+    conds.push((eb) => eb('conversations.team_id', '=', team.id));
+  }
+  const labels = (params.labels ?? []).filter((l) => typeof l === 'string' && l !== '');
+  if (labels.length) conds.push(labelsCondition(labels));
+  if (q !== undefined) conds.push(queryCondition(ctx, viewer.accountId, q));
+  if (params.source_id !== undefined) {
+    const sourceId = params.source_id;
+    conds.push((eb) =>
+      eb('conversations.contact_inbox_id', 'in', eb.selectFrom('contact_inboxes').select('contact_inboxes.id').where('contact_inboxes.source_id', '=', sourceId)),
+    );
+  }
+
+  const where = (eb: Eb) => eb.and([eb('conversations.account_id', '=', viewer.accountId), ...conds.map((c) => c(eb))]);
+
+  const countRow = await db
+    .selectFrom('conversations')
+    .select([
+      sql<number>`count(*)`.as('all_count'),
+      sql<number>`coalesce(sum(case when conversations.assignee_id is null then 1 else 0 end), 0)`.as('unassigned_count'),
+      sql<number>`coalesce(sum(case when conversations.assignee_id = ${viewer.userId} then 1 else 0 end), 0)`.as('mine_count'),
+    ])
+    .where(where)
+    .executeTakeFirstOrThrow();
+  const all = Number(countRow.all_count);
+  const unassigned = Number(countRow.unassigned_count);
+  const counts: Counts = { mine_count: Number(countRow.mine_count), assigned_count: all - unassigned, unassigned_count: unassigned, all_count: all };
+
+  let query = db.selectFrom('conversations').selectAll('conversations').where(where);
+  if (params.assignee_type === 'me') query = query.where('conversations.assignee_id', '=', viewer.userId);
+  else if (params.assignee_type === 'unassigned') query = query.where('conversations.assignee_id', 'is', null);
+  else if (params.assignee_type === 'assigned') query = query.where('conversations.assignee_id', 'is not', null);
+  query = query.orderBy(orderClause(params.sort_by));
+
+  const within = Number(params.updated_within);
+  if (params.updated_within !== undefined && params.updated_within !== '' && Number.isFinite(within)) {
+    query = query.where('conversations.updated_at', '>', Date.now() - within * 1000);
+  } else {
+    const page = pageNumber(params.page);
+    query = query.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
+  }
+  return { rows: await query.execute(), counts };
+}
