@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
 import type { Row } from '../../../src/db/types.js';
 import { buildFilterExpression } from '../../../src/modules/filters/engine.js';
-import { CONVERSATION_FILTER_CATALOGUE } from '../../../src/modules/filters/conversation-catalogue.js';
+import { CONVERSATION_FILTER_CATALOGUE, expandStatusAll } from '../../../src/modules/conversations/filter-catalogue.js';
 import { createApiInbox, createConversation, createDefinition } from '../contacts/fixtures.js';
 
 type Condition = { attribute_key: string; filter_operator: string; values?: unknown; query_operator?: string | null };
@@ -271,7 +271,7 @@ describe('filter engine', () => {
         accountId: account.id,
         table: 'c',
         catalogue: CONVERSATION_FILTER_CATALOGUE,
-        payload,
+        payload: expandStatusAll(payload) as Condition[],
       });
       const rows = await t.ctx.db.selectFrom('conversations as c').select('c.id').where('c.account_id', '=', account.id).where(expr).execute();
       return rows.map((r) => Object.keys(convIds).find((k) => convIds[k] === r.id)!).sort();
