@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -55,9 +56,21 @@ export async function buildApp(
         : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // One slow client must not hold a connection forever.
-    connectionTimeout: 60_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 72_000,
+    connectionTimeout: Math.max(config.requestTimeoutMs * 2, config.keepAliveMs),
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveMs,
+    // Node checks request/header deadlines on this interval (30 s by default): check every second
+    // so a client that trickles its headers is cut off on time.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          connectionsCheckingInterval: 1000,
+          requestTimeout: config.requestTimeoutMs,
+          headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
+          keepAliveTimeout: config.keepAliveMs,
+        },
+        handler,
+      ),
     maxRequestsPerSocket: 0,
     trustProxy: process.env.TRUST_PROXY === 'true',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false, allowUnionTypes: true } },

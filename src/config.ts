@@ -20,6 +20,9 @@ export interface Config {
   adminEmail?: string;
   adminPassword?: string;
   signInRateLimit: number;
+  /** Whole-request deadline (slow clients get 408); idle keep-alive sockets close after keepAliveMs. */
+  requestTimeoutMs: number;
+  keepAliveMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -63,5 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail: env.PARLEY_ADMIN_EMAIL || undefined,
     adminPassword: env.PARLEY_ADMIN_PASSWORD || undefined,
     signInRateLimit: int(env, 'SIGN_IN_RATE_LIMIT', 10),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
   };
 }

@@ -1,0 +1,98 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ENGINE, startTestApp } from '../helpers.js';
+
+describe('operational basics', () => {
+  it('answers CORS preflights for configured origins only', async () => {
+    const t = await startTestApp({ CORS_ORIGINS: 'https://app.example.com' });
+    try {
+      const ok = await t.request({
+        method: 'OPTIONS',
+        url: '/api/v1/profile',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+      });
+      assert.equal(ok.statusCode, 204);
+      assert.equal(ok.headers['access-control-allow-origin'], 'https://app.example.com');
+      const other = await t.request({
+        method: 'OPTIONS',
+        url: '/api/v1/profile',
+        headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'GET' },
+      });
+      assert.notEqual(other.headers['access-control-allow-origin'], 'https://evil.example.com');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('rejects bodies over the limit with 413 and writes nothing', async () => {
+    const t = await startTestApp({ BODY_LIMIT_BYTES: '2048' });
+    try {
+      const { admin } = await t.seedAccount();
+      const res = await t.request({ method: 'PUT', url: '/api/v1/profile', token: admin.token, payload: { name: 'x'.repeat(5000) } });
+      assert.equal(res.statusCode, 413);
+      const me = await t.request({ method: 'GET', url: '/api/v1/profile', token: admin.token });
+      assert.equal(me.json().name, admin.user.name);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('on SIGTERM lets an in-flight request finish, then exits 0', { skip: ENGINE === 'postgres' ? 'process test runs on SQLite' : false }, async () => {
+    const t = await startTestApp();
+    const dbFile = join(t.config.storageDir, '..', 'graceful.sqlite3');
+    await t.close();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'main.ts'), 'start'], {
+      env: { ...process.env, DATABASE_URL: `sqlite:${dbFile}`, PORT: String(port), HOST: '127.0.0.1', PARLEY_ADMIN_PASSWORD: 'Password1!', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let healthy = false;
+      for (let i = 0; i < 100 && !healthy; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      }
+      assert.ok(healthy);
+      // A sign-in takes tens of milliseconds (scrypt): send it, then SIGTERM while it runs.
+      const inflight = fetch(`http://127.0.0.1:${port}/auth/sign_in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@parley.local', password: 'Password1!' }),
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      child.kill('SIGTERM');
+      const res = await inflight;
+      assert.equal(res.status, 200);
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('slow clients', () => {
+  it('a client that never finishes its request is cut off (408) while others are served', async () => {
+    const { startTestApp: start } = await import('../helpers.js');
+    const net = await import('node:net');
+    const t = await start({ REQUEST_TIMEOUT_MS: '800' });
+    try {
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = new URL(address);
+      const slow = net.connect(Number(port), '127.0.0.1');
+      let received = '';
+      slow.on('data', (d) => (received += d));
+      const closed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
+      slow.write('GET /health HTTP/1.1\r\nHost: x\r\n'); // headers never end
+      const ok = await fetch(`${address}/health`);
+      assert.equal(ok.status, 200);
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('slow socket was never closed')), 5000))]);
+      assert.match(received, /^HTTP\/1\.1 408/);
+    } finally {
+      await t.close();
+    }
+  });
+});
