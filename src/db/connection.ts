@@ -37,7 +37,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     engine: 'sqlite',
@@ -45,4 +45,31 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
       await db.destroy();
     },
   };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query afresh; preparing costs more than running most of
+ * ours. Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
+ * Statements are only ever run synchronously (all/run), so sharing one is safe.
+ */
+function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return (source: string) => {
+        let stmt = cache.get(source);
+        if (!stmt) {
+          stmt = prepare(source);
+          if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+          cache.set(source, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
 }
