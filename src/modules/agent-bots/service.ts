@@ -30,7 +30,8 @@ function validate(input: AgentBotInput, creating: boolean): void {
       errors.add('outgoing_url', 'is invalid');
     }
   }
-  if (input.bot_type !== undefined && input.bot_type !== 'webhook') errors.add('bot_type', 'is not included in the list');
+  // Rails enum `bot_type: { webhook: 0 }` accepts the name or its integer (JSON 0 arrives here as "0").
+  if (input.bot_type !== undefined && input.bot_type !== 'webhook' && input.bot_type !== '0') errors.add('bot_type', 'is not included in the list');
   if (input.bot_config !== undefined && !isPlainObject(input.bot_config)) errors.add('bot_config', 'must be an object');
   errors.throwIfAny();
 }

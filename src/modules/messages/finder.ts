@@ -17,11 +17,16 @@ export interface MessageCursor {
   filter_internal_messages?: string;
 }
 
-/** Ruby's String#to_i: leading digits, else 0. */
+const ID_MAX = 2_147_483_647;
+
+/**
+ * Ruby's String#to_i (leading digits, else 0), clamped to the id column's range: ids are 32-bit
+ * on PostgreSQL, which rejects a larger bound instead of matching everything.
+ */
 function toI(raw: string): number {
   const m = /^\s*([+-]?\d+)/.exec(raw);
   const n = m ? Number(m[1]) : 0;
-  return Number.isSafeInteger(n) ? n : 0;
+  return Math.max(-ID_MAX - 1, Math.min(ID_MAX, n));
 }
 
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
