@@ -5,6 +5,7 @@ import { notFound, unauthorized } from '../lib/errors.js';
 import { safeEqual, sha256 } from '../lib/random.js';
 import { findAccessToken } from './tokens.js';
 import { markPresent } from '../realtime/presence.js';
+import { precompiled } from '../db/precompiled.js';
 
 export type UserRow = Row<'users'>;
 export type AgentBotRow = Row<'agent_bots'>;
@@ -12,7 +13,22 @@ export type AccountRow = Row<'accounts'>;
 export type AccountUserRow = Row<'account_users'>;
 
 /** Who made the request: a user (token or devise session) or an agent bot (token). */
-export type Principal = { kind: 'user'; user: UserRow } | { kind: 'bot'; bot: AgentBotRow };
+export type Principal = { kind: 'user'; user: UserRow; accessToken?: string } | { kind: 'bot'; bot: AgentBotRow };
+
+const userByTokenDigest = precompiled((db, digest: string) =>
+  db
+    .selectFrom('access_tokens')
+    .innerJoin('users', 'users.id', 'access_tokens.owner_id')
+    .selectAll('users')
+    .select('access_tokens.token')
+    .where('access_tokens.token_digest', '=', digest)
+    .where('access_tokens.owner_type', '=', 'User'),
+);
+
+const accountById = precompiled((db, id: number) => db.selectFrom('accounts').selectAll().where('id', '=', id));
+const membership = precompiled((db, accountId: number, userId: number) =>
+  db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', '=', userId),
+);
 
 export const ROLE = { agent: 0, administrator: 1 } as const;
 
@@ -42,11 +58,15 @@ function header(request: FastifyRequest, name: string): string | undefined {
 export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
   const token = header(request, 'api_access_token') ?? header(request, 'api-access-token');
   if (token) {
-    const found = await findAccessToken(ctx.db, token);
-    if (found?.owner_type === 'User') {
-      const user = await ctx.db.selectFrom('users').selectAll().where('id', '=', found.owner_id).executeTakeFirst();
-      if (user) return { kind: 'user', user };
-    } else if (found?.owner_type === 'AgentBot') {
+    if (token.length > 256) throw unauthorized(INVALID_TOKEN);
+    // The user behind a token comes in the same query (the common case on every request).
+    const [row] = await userByTokenDigest(ctx.db, sha256(token));
+    if (row && safeEqual(row.token, token)) {
+      const { token: _t, ...user } = row;
+      return { kind: 'user', user, accessToken: token };
+    }
+    const found = row ? undefined : await findAccessToken(ctx.db, token);
+    if (found?.owner_type === 'AgentBot') {
       const bot = await ctx.db.selectFrom('agent_bots').selectAll().where('id', '=', found.owner_id).executeTakeFirst();
       if (bot) return { kind: 'bot', bot };
     }
@@ -88,16 +108,11 @@ export async function loadAccountScope(ctx: AppContext, request: FastifyRequest,
   const raw = (request.params as Record<string, string | undefined>).account_id;
   const accountId = Number(raw);
   if (!Number.isSafeInteger(accountId) || accountId <= 0) throw notFound();
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  const [account] = await accountById(ctx.db, accountId);
   if (!account) throw notFound();
   if (account.status !== 0) throw unauthorized('Account is suspended');
   if (principal.kind === 'user') {
-    const accountUser = await ctx.db
-      .selectFrom('account_users')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('user_id', '=', principal.user.id)
-      .executeTakeFirst();
+    const [accountUser] = await membership(ctx.db, accountId, principal.user.id);
     if (!accountUser) throw unauthorized('You are not authorized to access this account');
     request.accountUser = accountUser;
     markPresent(accountId, 'User', principal.user.id);

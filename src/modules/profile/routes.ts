@@ -39,7 +39,11 @@ export const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return m;
   };
 
-  app.get('/profile', { schema: { tags, response: { 200: ProfileSchema } } }, async (request) => presentProfile(ctx.db, currentUser(request)));
+  app.get('/profile', { schema: { tags, response: { 200: ProfileSchema } } }, async (request) => {
+    const principal = request.principal;
+    // Authenticated by its access token: that token is the one the profile shows.
+    return presentProfile(ctx.db, currentUser(request), principal?.kind === 'user' ? principal.accessToken : undefined);
+  });
 
   const update = async (user: ReturnType<typeof currentUser>, params: ProfileParams) => {
     const input: UserInput = {};

@@ -29,8 +29,8 @@ function activeMembership(memberships: Membership[]): Membership | undefined {
 }
 
 /** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
-export async function presentProfile(db: Db, user: UserRow): Promise<Profile> {
-  const [token, memberships] = await Promise.all([accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
+export async function presentProfile(db: Db, user: UserRow, knownToken?: string): Promise<Profile> {
+  const [token, memberships] = await Promise.all([knownToken ?? accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
   const active = activeMembership(memberships);
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
   return {

@@ -5,6 +5,7 @@ import { now } from '../../db/time.js';
 import { hashPassword, passwordProblems, verifyPassword } from '../../auth/passwords.js';
 import { deleteAccessTokens, issueAccessToken } from '../../auth/tokens.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
+import { precompiled } from '../../db/precompiled.js';
 import { secureToken } from '../../lib/random.js';
 
 export type UserRow = Row<'users'>;
@@ -207,8 +208,8 @@ export async function removeMembership(db: Db, accountId: number, userId: number
   });
 }
 
-export function membershipsOf(db: Db, userId: number) {
-  return db
+const membershipsQuery = precompiled((db, userId: number) =>
+  db
     .selectFrom('account_users')
     .innerJoin('accounts', 'accounts.id', 'account_users.account_id')
     .select([
@@ -223,8 +224,12 @@ export function membershipsOf(db: Db, userId: number) {
       'accounts.status as account_status',
     ])
     .where('account_users.user_id', '=', userId)
-    .orderBy('account_users.id')
-    .execute();
+    .orderBy('account_users.id'),
+);
+
+/** The user's accounts with their membership in each (profile, sign-in). */
+export function membershipsOf(db: Db, userId: number) {
+  return membershipsQuery(db, userId);
 }
 
 export const userCustomAttributes = (user: UserRow): JsonObject => parseJson<JsonObject>(user.custom_attributes, {});

@@ -1,0 +1,30 @@
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { Database } from './types.js';
+
+/** Stands for the i-th argument while a query is compiled once. */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A query on the hot path (authentication, account scope), built and compiled by Kysely once
+ * per database and then run with new arguments: building and compiling cost more than SQLite
+ * takes to answer these lookups. The builder must use each argument only as a bound value.
+ */
+export function precompiled<A extends unknown[], O>(
+  build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
+): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
+  const byDb = new WeakMap<Kysely<Database>, { sql: string; template: readonly unknown[] }>();
+  return async (db, ...args) => {
+    let compiled = byDb.get(db);
+    if (!compiled) {
+      const slots = args.map((_, i) => new Slot(i)) as unknown as A;
+      const query = build(db, ...slots).compile();
+      compiled = { sql: query.sql, template: query.parameters };
+      byDb.set(db, compiled);
+    }
+    const parameters = compiled.template.map((p) => (p instanceof Slot ? args[p.index] : p));
+    const result = await db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters));
+    return result.rows;
+  };
+}
