@@ -34,6 +34,8 @@ export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, schem
     db,
     ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
     provider: new FolderMigrations(engine),
+    // Each module owns a range of numbers, so a new file may sort before one already applied.
+    allowUnorderedMigrations: true,
     migrationTableName: 'parley_migrations',
     migrationLockTableName: 'parley_migrations_lock',
   });

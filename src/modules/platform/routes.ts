@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { findAccessToken } from '../../auth/tokens.js';
 import { issueSsoToken } from '../../auth/sessions.js';
 import { isoTime } from '../../db/time.js';
-import { notFound, unauthorized, unprocessable } from '../../lib/errors.js';
+import { unauthorized, unprocessable } from '../../lib/errors.js';
 import { createAccount, deleteAccount, findAccount, updateAccount } from '../accounts/service.js';
 import { presentPlatformAccount } from '../accounts/presenter.js';
 import { createAgentBot, deleteAgentBot, findAgentBot, updateAgentBot } from '../agent-bots/service.js';

@@ -1,0 +1,329 @@
+/**
+ * npm run bench -- [--scale small|medium|large] [--engine sqlite|postgres] [--duration 10]
+ *                  [--connections 10] [--warmup 2] [--scenarios a,b] [--log-level warn]
+ *
+ * Builds (or reuses) a dataset, starts Parley as a separate production process and a bare
+ * Fastify baseline in another, and drives each with autocannon from this process: the same
+ * connection count, a warm-up, then a fixed duration per scenario. Every scenario is reported
+ * as req/s, p50/p99 latency, errors, and its throughput as a ratio to the baseline's (the
+ * figure that survives a noisy shared machine), next to issue 5's targets.
+ * The ratio's baseline is re-measured right before each scenario (--single-baseline: once).
+ * Results: bench/results/<scale>-<engine>-latest.json and bench/results/summary.md.
+ */
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import type { Engine } from '../src/config.js';
+import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, type Scale } from './generate.js';
+import { SCENARIOS, ScenarioSupport, type Scenario, type Target } from './scenarios.js';
+import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
+
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+export interface LoadFigures {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+export interface ScenarioResult extends Partial<LoadFigures> {
+  name: string;
+  title: string;
+  status: 'ran' | 'skipped';
+  /** why it was skipped (the probe's status and body) */
+  reason?: string;
+  ratio?: number;
+  /** the baseline measured right before this scenario (the ratio's denominator) */
+  baselineReqPerSec?: number;
+  target?: Target;
+  pass?: { ratio: boolean; p99: boolean };
+}
+
+export interface RunResult {
+  scale: Scale;
+  engine: Engine;
+  command: string;
+  startedAt: string;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; loadAvgAtStart: number[] };
+  settings: { durationS: number; warmupS: number; connections: number; logLevel: string; pairedBaseline?: boolean };
+  dataset: { generationMs: number; reused: boolean; counts: Record<string, number> };
+  baseline: LoadFigures;
+  parley: { startToHealthyMs: number; idleRssMb: number | null; peakRssMb: number | null };
+  scenarios: ScenarioResult[];
+}
+
+interface LoadSpec {
+  url: string;
+  connections: number;
+  durationS: number;
+  method: string;
+  path: (i: number) => string;
+  body?: (i: number) => unknown;
+  token: (i: number) => string;
+}
+
+/** One autocannon run; every request is built fresh (rotating ids) by setupRequest. */
+async function load(spec: LoadSpec): Promise<LoadFigures> {
+  let i = 0;
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.durationS,
+    requests: [
+      {
+        setupRequest: (req: any) => {
+          const n = i++;
+          const headers: Record<string, string> = { api_access_token: spec.token(n) };
+          const out: any = { ...req, method: spec.method, path: spec.path(n), headers };
+          if (spec.body) {
+            headers['content-type'] = 'application/json';
+            out.body = JSON.stringify(spec.body(n));
+          }
+          return out;
+        },
+      },
+    ],
+  });
+  return {
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** One request first: a scenario whose route is missing (or broken) is reported, not timed. */
+async function probe(url: string, scenario: Scenario, support: ScenarioSupport): Promise<string | null> {
+  const n = 1_000_003;
+  const res = await fetch(url + scenario.path(support, n), {
+    method: scenario.method,
+    headers: { api_access_token: (scenario.token ?? ((s) => s.adminToken))(support, n), ...(scenario.body ? { 'content-type': 'application/json' } : {}) },
+    body: scenario.body ? JSON.stringify(scenario.body(support, n)) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 200 && res.status < 300) return null;
+  return `probe answered ${res.status}: ${text.slice(0, 120)}`;
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
+const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? '✓' : '✗');
+
+export function resultTable(run: RunResult): string {
+  const lines = [
+    `| scenario | req/s | ratio (target) | p50 ms | p99 ms (target) | errors / non-2xx |`,
+    `|---|---:|---:|---:|---:|---:|`,
+    `| baseline (bare Fastify, static 0.6 KB; first run) | ${fmt(run.baseline.reqPerSec)} | 1.00 | ${fmt(run.baseline.p50)} | ${fmt(run.baseline.p99)} | ${run.baseline.errors} / ${run.baseline.non2xx} |`,
+  ];
+  for (const s of run.scenarios) {
+    if (s.status === 'skipped') {
+      lines.push(`| ${s.title} | – | – | – | – | skipped: ${s.reason?.replace(/\|/g, '\\|')} |`);
+      continue;
+    }
+    const ratio = `${fmt(s.ratio, 3)}${s.target ? ` (≥${s.target.ratio.toFixed(2)} ${mark(s.pass?.ratio)})` : ''}`;
+    const p99 = `${fmt(s.p99)}${s.target ? ` (≤${s.target.p99} ${mark(s.pass?.p99)})` : ''}`;
+    lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} | ${ratio} | ${fmt(s.p50)} | ${p99} | ${(s.errors ?? 0) + (s.timeouts ?? 0)} / ${s.non2xx} |`);
+  }
+  const p = run.parley;
+  lines.push('');
+  lines.push(
+    `Parley process: start to first healthy response ${fmt(p.startToHealthyMs)} ms (target ≤ 2000 ${mark(p.startToHealthyMs <= 2000)}), ` +
+      `idle RSS ${fmt(p.idleRssMb ?? undefined)} MB (≤ 150 ${mark(p.idleRssMb === null ? undefined : p.idleRssMb <= 150)}), ` +
+      `peak RSS ${fmt(p.peakRssMb ?? undefined)} MB (≤ 500 ${mark(p.peakRssMb === null ? undefined : p.peakRssMb <= 500)}).`,
+  );
+  return lines.join('\n');
+}
+
+function readResult(scale: Scale, engine: Engine): RunResult | null {
+  const file = join(RESULTS_DIR, `${scale}-${engine}-latest.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunResult) : null;
+}
+
+/** PostgreSQL next to SQLite for one scale; issue 5 asks PostgreSQL for at least half of SQLite's throughput. */
+export function engineTable(sqlite: RunResult, postgres: RunResult): string {
+  const lines = [`| scenario | SQLite req/s (ratio) | PostgreSQL req/s (ratio) | PG / SQLite (≥ 0.50) | p99 SQLite / PG ms |`, `|---|---:|---:|---:|---:|`];
+  for (const s of sqlite.scenarios) {
+    const p = postgres.scenarios.find((x) => x.name === s.name);
+    if (!p || s.status !== 'ran' || p.status !== 'ran') {
+      lines.push(`| ${s.title} | ${s.status === 'ran' ? fmt(s.reqPerSec) : 'skipped'} | ${p?.status === 'ran' ? fmt(p.reqPerSec) : 'skipped'} | – | – |`);
+      continue;
+    }
+    const rel = p.ratio! / s.ratio!;
+    lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} (${fmt(s.ratio, 3)}) | ${fmt(p.reqPerSec)} (${fmt(p.ratio, 3)}) | ${fmt(rel, 2)} ${mark(rel >= 0.5)} | ${fmt(s.p99)} / ${fmt(p.p99)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** How each figure grows with the dataset (ratio to baseline, p99) for one engine. */
+export function scaleTable(runs: RunResult[]): string {
+  const head = `| scenario | ${runs.map((r) => `${r.scale} ratio / p99 ms`).join(' | ')} |`;
+  const lines = [head, `|---|${runs.map(() => '---:').join('|')}|`];
+  for (const s of runs[0].scenarios) {
+    const cells = runs.map((r) => {
+      const x = r.scenarios.find((y) => y.name === s.name);
+      return x?.status === 'ran' ? `${fmt(x.ratio, 3)} / ${fmt(x.p99)}` : 'skipped';
+    });
+    lines.push(`| ${s.title} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** bench/results/summary.md: every latest result, engine comparisons and scale growth. */
+function writeSummary(): string {
+  const parts: string[] = ['# Benchmark results (latest per scale and engine)', '', 'Generated by `npm run bench`; see bench/run.ts.', ''];
+  for (const engine of ['sqlite', 'postgres'] as Engine[]) {
+    const runs = SCALE_NAMES.map((s) => readResult(s, engine)).filter((r): r is RunResult => r !== null);
+    for (const r of runs) {
+      parts.push(`## ${r.scale}, ${r.engine}`, '');
+      parts.push(`\`${r.command}\` — ${r.startedAt}, ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.os}; ` + `load average at start ${r.machine.loadAvgAtStart?.join(' ') ?? '?'}; ${r.settings.connections} connections, ${r.settings.durationS} s per scenario after ${r.settings.warmupS} s warm-up, LOG_LEVEL=${r.settings.logLevel}. ` + `Dataset: ${Object.entries(r.dataset.counts).map(([k, v]) => `${v} ${k}`).join(', ')} (generated in ${(r.dataset.generationMs / 1000).toFixed(1)} s).`, '');
+      parts.push(resultTable(r), '');
+    }
+    if (runs.length > 1) parts.push(`## Growth with scale, ${engine}`, '', scaleTable(runs), '');
+  }
+  for (const scale of SCALE_NAMES) {
+    const a = readResult(scale, 'sqlite');
+    const b = readResult(scale, 'postgres');
+    if (a && b) parts.push(`## SQLite vs PostgreSQL, ${scale}`, '', engineTable(a, b), '');
+  }
+  const text = parts.join('\n');
+  writeFileSync(join(RESULTS_DIR, 'summary.md'), text);
+  return text;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: 'small' },
+      engine: { type: 'string', default: 'sqlite' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '10' },
+      scenarios: { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+      // one baseline at the start instead of one right before each scenario
+      'single-baseline': { type: 'boolean', default: false },
+      regenerate: { type: 'boolean', default: false },
+    },
+  });
+  const scale = values.scale as Scale;
+  if (!SCALE_NAMES.includes(scale)) throw new Error(`--scale must be one of ${SCALE_NAMES.join(', ')}`);
+  const engine = values.engine as Engine;
+  if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
+  const durationS = Number(values.duration);
+  const warmupS = Number(values.warmup);
+  const connections = Number(values.connections);
+  const paired = !values['single-baseline'];
+  const wanted = values.scenarios?.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+  if (unknown.length) throw new Error(`unknown scenarios: ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const scenarios = wanted ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  const log = (line: string) => console.log(line);
+
+  // A shared machine: the load before the run says how much the figures can be trusted.
+  const loadAvgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const { manifest, target, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
+  const support = new ScenarioSupport(manifest);
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const children: Child[] = [];
+  try {
+    log('Starting the baseline…');
+    const baseline = await startBaseline(await freePort());
+    children.push(baseline);
+    log(`Starting Parley on the ${scale} ${engine} dataset…`);
+    const parley = await startParley({ ...targetEnv(target), LOG_LEVEL: values['log-level']! }, await freePort(), {
+      logFile: join(DATA_DIR, `parley-${scale}-${engine}.log`),
+      timeoutMs: 120_000,
+    });
+    children.push(parley);
+    log(`  first healthy response after ${parley.startMs.toFixed(0)} ms`);
+    await sleep(1500);
+    const idle = readMemory(parley.pid);
+    let peakSampled = idle?.rssMb ?? 0;
+    const sampler = setInterval(() => {
+      const m = readMemory(parley.pid);
+      if (m) peakSampled = Math.max(peakSampled, m.rssMb);
+    }, 200);
+
+    const profileToken = support.agentToken;
+    const baselineSpec = (d: number): LoadSpec => ({ url: baseline.url, connections, durationS: d, method: 'GET', path: () => '/api/v1/profile', token: () => profileToken });
+    log(`Baseline: warm-up ${warmupS} s, then ${durationS} s…`);
+    if (warmupS > 0) await load(baselineSpec(warmupS));
+    const base = await load(baselineSpec(durationS));
+    log(`  ${base.reqPerSec.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
+
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      const reason = await probe(parley.url, scenario, support).catch((e: Error) => `probe failed: ${e.message}`);
+      if (reason) {
+        log(`${scenario.name}: skipped (${reason})`);
+        results.push({ name: scenario.name, title: scenario.title, status: 'skipped', reason, target: scenario.target });
+        continue;
+      }
+      const token = scenario.token ?? ((s: ScenarioSupport) => s.adminToken);
+      const spec = (d: number): LoadSpec => ({
+        url: parley.url,
+        connections,
+        durationS: d,
+        method: scenario.method,
+        path: (i) => scenario.path(support, i),
+        body: scenario.body ? (i) => scenario.body!(support, i) : undefined,
+        token: (i) => token(support, i),
+      });
+      log(`${scenario.name}: warm-up ${warmupS} s, then ${durationS} s…`);
+      if (warmupS > 0) await load(spec(warmupS));
+      // The machine is shared: a baseline measured just before the scenario puts both under the same noise.
+      const pairedBase = paired ? (await load(baselineSpec(Math.max(3, Math.round(durationS / 2))))).reqPerSec : base.reqPerSec;
+      const figures = await load(spec(durationS));
+      const ratio = figures.reqPerSec / pairedBase;
+      const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
+      results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, target: scenario.target, pass });
+      log(`  ${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}`);
+    }
+    clearInterval(sampler);
+    const mem = readMemory(parley.pid);
+
+    const run: RunResult = {
+      scale,
+      engine,
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      startedAt: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${platform()} ${release()}`, loadAvgAtStart },
+      settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired },
+      dataset: { generationMs: manifest.generationMs, reused, counts: manifest.counts },
+      baseline: base,
+      parley: { startToHealthyMs: Math.round(parley.startMs), idleRssMb: idle ? Math.round(idle.rssMb) : null, peakRssMb: mem ? Math.round(Math.max(mem.peakMb, peakSampled)) : null },
+      scenarios: results,
+    };
+    // A partial run (--scenarios) does not overwrite the full latest result.
+    const file = join(RESULTS_DIR, wanted ? `${scale}-${engine}-partial.json` : `${scale}-${engine}-latest.json`);
+    writeFileSync(file, JSON.stringify(run, null, 2) + '\n');
+    console.log(`\n## ${scale}, ${engine}\n`);
+    console.log(resultTable(run));
+    const other = readResult(scale, engine === 'sqlite' ? 'postgres' : 'sqlite');
+    if (other && !wanted) {
+      const [a, b] = engine === 'sqlite' ? [run, other] : [other, run];
+      console.log(`\n## SQLite vs PostgreSQL, ${scale}\n`);
+      console.log(engineTable(a, b));
+    }
+    writeSummary();
+    console.log(`\nWrote ${file} and ${join(RESULTS_DIR, 'summary.md')}`);
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}
