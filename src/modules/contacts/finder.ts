@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import type { ContactRow } from './presenter.js';
-import { contactSearchText } from '../../db/migrations/0200_contacts.js';
+import { SEARCH_KEY_SHIFT } from '../../db/migrations/0650_contacts_search_scoped.js';
 
 export const RESULTS_PER_PAGE = 15;
 
@@ -42,18 +42,54 @@ function jsonText(ctx: AppContext, key: string): RawBuilder<unknown> {
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * ContactsController#search: name, email, phone number, identifier or company name contains `q`
- * (case-insensitive). Matches the lower-cased search text the 0200 migration indexes: an FTS5
- * trigram table on SQLite (queries without LIKE wildcards; 1–2 characters scan that table), a pg_trgm GIN
- * expression index on PostgreSQL.
+ * The 0650 search table: the account's RESOLVED contacts only, with their lower-cased search
+ * text, so a match on it alone finds the account's resolved contacts whose text contains the
+ * needle (count and id-ordered page without reading `contacts`).
+ * - SQLite: FTS5 trigram, keyed by `account_id * 2^32 + id` (one account = one rowid range).
+ *   Needles of 3+ characters are a trigram phrase (exactly "contains this substring", answered
+ *   from the index); shorter ones scan the table's text with LIKE.
+ * - PostgreSQL: (contact_id, account_id, body) with a pg_trgm GIN index on body; LIKE.
  */
-export function searchCondition(ctx: AppContext, q: string): Expression<SqlBool> {
+interface SearchSource {
+  /** Condition on `contacts_search`. */
+  where: RawBuilder<unknown>;
+  /** The contact id of a `contacts_search` row. */
+  id: RawBuilder<unknown>;
+  /** Id order of `contacts_search` rows. */
+  order: RawBuilder<unknown>;
+}
+
+function searchSource(ctx: AppContext, accountId: number, q: string): SearchSource {
   const needle = q.trim().toLowerCase();
-  if (ctx.engine === 'sqlite' && !/[%_\\]/.test(needle)) {
-    return sql<SqlBool>`contacts.id IN (SELECT rowid FROM contacts_search WHERE contacts_search.body LIKE ${`%${needle}%`})`;
+  const like = `%${likeEscape(needle)}%`;
+  if (ctx.engine === 'postgres') {
+    return {
+      where: sql`contacts_search.account_id = ${accountId} AND contacts_search.body LIKE ${like} ESCAPE '\\'`,
+      id: sql`contacts_search.contact_id`,
+      order: sql`contacts_search.contact_id`,
+    };
   }
-  const text = sql.raw(contactSearchText(ctx.engine, 'contacts'));
-  return sql<SqlBool>`${text} LIKE ${`%${likeEscape(needle)}%`} ESCAPE '\\'`;
+  const shift = sql.raw(String(SEARCH_KEY_SHIFT));
+  const range = sql`contacts_search.rowid >= ${accountId} * ${shift} AND contacts_search.rowid < (${accountId} + 1) * ${shift}`;
+  const id = sql`(contacts_search.rowid & ${sql.raw(String(SEARCH_KEY_SHIFT - 1))})`;
+  const order = sql`contacts_search.rowid`;
+  // eslint-disable-next-line no-control-regex
+  if ([...needle].length >= 3 && !/[\u0000-\u001f]/.test(needle)) {
+    const phrase = `"${needle.replace(/"/g, '""')}"`;
+    return { where: sql`contacts_search MATCH ${phrase} AND ${range}`, id, order };
+  }
+  return { where: sql`contacts_search.body LIKE ${like} ESCAPE '\\' AND ${range}`, id, order };
+}
+
+/** The contact ids `search` matches (SQL). */
+const searchIds = (search: SearchSource) => sql`SELECT ${search.id} FROM contacts_search WHERE ${search.where}`;
+
+/**
+ * ContactsController#search: name, email, phone number, identifier or company name contains `q`
+ * (case-insensitive), among the account's resolved contacts (see SearchSource).
+ */
+export function searchCondition(ctx: AppContext, q: string, accountId: number): Expression<SqlBool> {
+  return sql<SqlBool>`contacts.id IN (${searchIds(searchSource(ctx, accountId, q))})`;
 }
 
 async function conditions(ctx: AppContext, query: ContactQuery): Promise<Expression<SqlBool>[]> {
@@ -64,7 +100,7 @@ async function conditions(ctx: AppContext, query: ContactQuery): Promise<Express
       sql<SqlBool>`EXISTS (SELECT 1 FROM taggings WHERE taggings.taggable_type = 'Contact' AND taggings.taggable_id = contacts.id AND LOWER(taggings.name) IN (${sql.join(names)}))`,
     );
   }
-  if (query.search !== undefined) out.push(searchCondition(ctx, query.search));
+  if (query.search !== undefined) out.push(searchCondition(ctx, query.search, query.accountId));
   if (query.filter !== undefined) {
     out.push(
       await buildFilterExpression({
@@ -88,21 +124,41 @@ export async function findContacts(ctx: AppContext, query: ContactQuery): Promis
     .where('contacts.account_id', '=', query.accountId)
     .where((eb) => eb.and(where));
 
-  const countRow = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-
-  let page = base.selectAll('contacts');
   const raw = query.sort ?? '';
   const desc = raw.startsWith('-');
   const sortKey = desc ? raw.slice(1) : raw;
   const sort = Object.hasOwn(SORTS, sortKey) ? SORTS[sortKey] : undefined;
+  const offset = (query.page - 1) * RESULTS_PER_PAGE;
+
+  // Search alone (no labels, no filter): the search table holds exactly the account's resolved
+  // contacts, so it gives the count, and the page in id order, without touching contacts.
+  const searchOnly =
+    query.search !== undefined && !(query.labels && query.labels.length > 0) && query.filter === undefined
+      ? searchSource(ctx, query.accountId, query.search)
+      : undefined;
+
+  const count = searchOnly
+    ? Number((await sql<{ count: number }>`SELECT count(*) AS count FROM contacts_search WHERE ${searchOnly.where}`.execute(ctx.db)).rows[0].count)
+    : Number((await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()).count);
+
+  if (searchOnly && !sort) {
+    const ids = sql`${searchIds(searchOnly)} ORDER BY ${searchOnly.order} LIMIT ${RESULTS_PER_PAGE} OFFSET ${offset}`;
+    const contacts = (await ctx.db
+      .selectFrom('contacts')
+      .selectAll('contacts')
+      .where('contacts.account_id', '=', query.accountId)
+      .where(sql<SqlBool>`contacts.id IN (${ids})`)
+      .orderBy('contacts.id', 'asc')
+      .execute()) as ContactRow[];
+    return { contacts, count };
+  }
+
+  let page = base.selectAll('contacts');
   if (sort) {
     const nulls = sort.nullsLast || !desc ? 'NULLS LAST' : 'NULLS FIRST';
     page = page.orderBy(sql`${sort.expr(ctx)} ${sql.raw(desc ? 'DESC' : 'ASC')} ${sql.raw(nulls)}`);
   }
   page = page.orderBy('contacts.id', 'asc');
-  const contacts = (await page
-    .limit(RESULTS_PER_PAGE)
-    .offset((query.page - 1) * RESULTS_PER_PAGE)
-    .execute()) as ContactRow[];
-  return { contacts, count: Number(countRow.count) };
+  const contacts = (await page.limit(RESULTS_PER_PAGE).offset(offset).execute()) as ContactRow[];
+  return { contacts, count };
 }

@@ -360,10 +360,28 @@ class ConditionBuilder {
       case 'date':
         return this.date(op, target);
       case 'text_case_insensitive':
-        return this.compare(op, sql`LOWER(${target})`, this.textValues(true));
+        return this.withRawTextPrefilter(op, this.compare(op, sql`LOWER(${target})`, this.textValues(true)), this.textValues(true));
       default:
-        return this.compare(op, target, this.textValues(false));
+        return this.withRawTextPrefilter(op, this.compare(op, target, this.textValues(false)), this.textValues(false));
     }
+  }
+
+  /**
+   * SQLite, equal_to on a text value inside a JSON column: extracting the value costs a JSON
+   * parse per row, so first test (cheaply) that the row's raw JSON text contains the value at
+   * all. A row whose value equals v (ASCII case aside) holds v verbatim in its JSON text, as
+   * long as v needs no JSON escaping and cannot be the text form of a non-string (number,
+   * infinity, object, array): only those values get the prefilter, so the result is unchanged.
+   */
+  private withRawTextPrefilter(op: FilterOperator, condition: Sql, values: string[]): Sql {
+    const { source } = this.resolved.attribute;
+    if (this.engine !== 'sqlite' || op !== 'equal_to' || source.kind !== 'json') return condition;
+    // eslint-disable-next-line no-control-regex
+    const verbatim = (v: string) => v !== '' && /[^0-9.eE+-]/.test(v) && !/^[-+]?(inf|nan)/i.test(v) && !/^[[{]/.test(v) && !/["\\\u0000-\u001f\u2028\u2029]/.test(v) && !/[\ud800-\udfff]/.test(v);
+    if (!values.every(verbatim)) return condition;
+    const col = this.col(source.column);
+    const any = values.map((v) => sql`${col} LIKE ${`%${likeEscape(v)}%`} ESCAPE '\\'`);
+    return sql`(${sql.join(any, sql` OR `)}) AND ${condition}`;
   }
 
   /** equal_to / not_equal_to / is_greater_than / is_less_than against plain values. */
