@@ -47,7 +47,7 @@ export async function buildApp(
   options: { logger?: boolean; migrate?: boolean; logStream?: NodeJS.WritableStream } = {},
 ): Promise<BuiltApp> {
   const store = openStore(config);
-  if (options.migrate !== false) await migrateToLatest(store.db as never, store.engine, config.pgSchema);
+  if (options.migrate !== false) await migrateToLatest(store.db as never, store.engine);
 
   const app = Fastify({
     logger:

@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     const store = openStore(config);
     try {
-      const applied = await migrateToLatest(store.db as never, store.engine, config.pgSchema);
+      const applied = await migrateToLatest(store.db as never, store.engine);
       print(values.json, { applied }, applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
     } finally {
       await store.close();
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const store = openStore(config);
   try {
-    await migrateToLatest(store.db as never, store.engine, config.pgSchema);
+    await migrateToLatest(store.db as never, store.engine);
     const result = await runCommand(store.db, command as CommandName, values);
     print(values.json, result.json, result.text);
   } finally {

@@ -1,45 +1,54 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../config.js';
 import type { MigrationUp } from './migrations/helpers.js';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
+/** Any constant: the PostgreSQL advisory lock that serialises migrating processes. */
+const MIGRATION_LOCK_KEY = 7_206_291;
 
-/** Every numbered file in db/migrations (NNNN_name.ts), in order; each receives the engine. */
-class FolderMigrations implements MigrationProvider {
-  constructor(private readonly engine: Engine) {}
+interface MigrationFile {
+  name: string;
+  up: MigrationUp;
+}
 
-  async getMigrations(): Promise<Record<string, Migration>> {
-    const files = readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d{4}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-      .sort();
-    const out: Record<string, Migration> = {};
-    for (const file of files) {
-      const mod = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as { up: MigrationUp };
-      const engine = this.engine;
-      out[file.replace(/\.(ts|js)$/, '')] = { up: (db: Kysely<unknown>) => mod.up(db, engine) };
-    }
-    return out;
+/** Every numbered file in db/migrations (NNNN_name.ts / .js), in name order. */
+async function migrationFiles(): Promise<MigrationFile[]> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort();
+  const out: MigrationFile[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as { up: MigrationUp };
+    out.push({ name: file.replace(/\.(ts|js)$/, ''), up: mod.up });
   }
+  return out;
 }
 
 /**
- * `schema` pins the bookkeeping tables to one PostgreSQL schema: Kysely otherwise finds a lock
- * table in any schema of the database and skips creating this schema's own.
+ * Applies the migrations not yet recorded in `parley_migrations`, all in one transaction.
+ * Several processes may start at once (server, CLI, more servers on PostgreSQL): on PostgreSQL
+ * an advisory lock makes them take turns; on SQLite the write transaction does (busy_timeout).
+ * Only the current schema is looked at — never a catalogue-wide introspection, which breaks
+ * when another schema of the same database is dropped meanwhile. Each module owns a range of
+ * numbers, so a new file may sort before one already applied: it is applied all the same.
  */
-export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, schema?: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
-    provider: new FolderMigrations(engine),
-    // Each module owns a range of numbers, so a new file may sort before one already applied.
-    allowUnorderedMigrations: true,
-    migrationTableName: 'parley_migrations',
-    migrationLockTableName: 'parley_migrations_lock',
+export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
+  const files = await migrationFiles();
+  return db.transaction().execute(async (trx) => {
+    if (engine === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS parley_migrations (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`.execute(trx);
+    if (engine === 'sqlite') await sql`UPDATE parley_migrations SET name = name WHERE 0`.execute(trx); // take the write lock now
+    const done = new Set((await sql<{ name: string }>`SELECT name FROM parley_migrations`.execute(trx)).rows.map((r) => r.name));
+    const applied: string[] = [];
+    for (const file of files) {
+      if (done.has(file.name)) continue;
+      await file.up(trx, engine);
+      await sql`INSERT INTO parley_migrations (name, timestamp) VALUES (${file.name}, ${new Date().toISOString()})`.execute(trx);
+      applied.push(file.name);
+    }
+    return applied;
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -49,7 +49,7 @@ describe('contact search index', () => {
       await sql`DROP TABLE contacts_search`.execute(t.ctx.db);
     }
     await sql`DELETE FROM parley_migrations WHERE name = '0650_contacts_search_scoped'`.execute(t.ctx.db);
-    const applied = await migrateToLatest(t.ctx.db as never, t.ctx.engine, t.config.pgSchema);
+    const applied = await migrateToLatest(t.ctx.db as never, t.ctx.engine);
     assert.deepEqual(applied, ['0650_contacts_search_scoped']);
     assert.deepEqual(await search('stale'), { count: 1, names: ['Maria Stale'] });
   });
