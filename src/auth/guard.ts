@@ -3,9 +3,9 @@ import type { AppContext } from '../context.js';
 import type { Row } from '../db/types.js';
 import { notFound, unauthorized } from '../lib/errors.js';
 import { safeEqual, sha256 } from '../lib/random.js';
-import { findAccessToken } from './tokens.js';
 import { markPresent } from '../realtime/presence.js';
 import { precompiled } from '../db/precompiled.js';
+import { VersionedCache } from './cache.js';
 
 export type UserRow = Row<'users'>;
 export type AgentBotRow = Row<'agent_bots'>;
@@ -15,15 +15,17 @@ export type AccountUserRow = Row<'account_users'>;
 /** Who made the request: a user (token or devise session) or an agent bot (token). */
 export type Principal = { kind: 'user'; user: UserRow; accessToken?: string } | { kind: 'bot'; bot: AgentBotRow };
 
-const userByTokenDigest = precompiled((db, digest: string) =>
-  db
-    .selectFrom('access_tokens')
-    .innerJoin('users', 'users.id', 'access_tokens.owner_id')
-    .selectAll('users')
-    .select('access_tokens.token')
-    .where('access_tokens.token_digest', '=', digest)
-    .where('access_tokens.owner_type', '=', 'User'),
+// Two point lookups measure faster on SQLite than the equivalent join (≈11 µs against ≈30 µs).
+const tokenByDigest = precompiled((db, digest: string) =>
+  db.selectFrom('access_tokens').select(['owner_type', 'owner_id', 'token']).where('token_digest', '=', digest),
 );
+const userById = precompiled((db, id: number) => db.selectFrom('users').selectAll().where('id', '=', id));
+const botById = precompiled((db, id: number) => db.selectFrom('agent_bots').selectAll().where('id', '=', id));
+
+// Every request resolves these; the caches answer until the database changes (auth/cache.ts).
+const principals = new VersionedCache<Principal | null>();
+const accounts = new VersionedCache<AccountRow | undefined>();
+const memberships = new VersionedCache<AccountUserRow | undefined>();
 
 const accountById = precompiled((db, id: number) => db.selectFrom('accounts').selectAll().where('id', '=', id));
 const membership = precompiled((db, accountId: number, userId: number) =>
@@ -59,22 +61,28 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   const token = header(request, 'api_access_token') ?? header(request, 'api-access-token');
   if (token) {
     if (token.length > 256) throw unauthorized(INVALID_TOKEN);
-    // The user behind a token comes in the same query (the common case on every request).
-    const [row] = await userByTokenDigest(ctx.db, sha256(token));
-    if (row && safeEqual(row.token, token)) {
-      const { token: _t, ...user } = row;
-      return { kind: 'user', user, accessToken: token };
-    }
-    const found = row ? undefined : await findAccessToken(ctx.db, token);
-    if (found?.owner_type === 'AgentBot') {
-      const bot = await ctx.db.selectFrom('agent_bots').selectAll().where('id', '=', found.owner_id).executeTakeFirst();
-      if (bot) return { kind: 'bot', bot };
-    }
-    throw unauthorized(INVALID_TOKEN);
+    const digest = sha256(token);
+    const principal = await principals.get(ctx.db, digest, () => principalForToken(ctx, digest, token));
+    if (!principal) throw unauthorized(INVALID_TOKEN);
+    return principal;
   }
   const sessionUser = await userFromSessionHeaders(ctx, request);
   if (sessionUser) return { kind: 'user', user: sessionUser };
   throw unauthorized(INVALID_TOKEN);
+}
+
+/** Looked up by digest (the lookup's timing says nothing about the token), then compared in constant time. */
+async function principalForToken(ctx: AppContext, digest: string, token: string): Promise<Principal | null> {
+  const [found] = await tokenByDigest(ctx.db, digest);
+  if (!found || !safeEqual(found.token, token)) return null;
+  if (found.owner_type === 'User') {
+    const [user] = await userById(ctx.db, found.owner_id);
+    if (user) return { kind: 'user', user, accessToken: token };
+  } else if (found.owner_type === 'AgentBot') {
+    const [bot] = await botById(ctx.db, found.owner_id);
+    if (bot) return { kind: 'bot', bot };
+  }
+  return null;
 }
 
 export async function userFromSessionHeaders(ctx: AppContext, request: FastifyRequest): Promise<UserRow | undefined> {
@@ -108,11 +116,12 @@ export async function loadAccountScope(ctx: AppContext, request: FastifyRequest,
   const raw = (request.params as Record<string, string | undefined>).account_id;
   const accountId = Number(raw);
   if (!Number.isSafeInteger(accountId) || accountId <= 0) throw notFound();
-  const [account] = await accountById(ctx.db, accountId);
+  const account = await accounts.get(ctx.db, String(accountId), async () => (await accountById(ctx.db, accountId))[0]);
   if (!account) throw notFound();
   if (account.status !== 0) throw unauthorized('Account is suspended');
   if (principal.kind === 'user') {
-    const [accountUser] = await membership(ctx.db, accountId, principal.user.id);
+    const userId = principal.user.id;
+    const accountUser = await memberships.get(ctx.db, `${accountId}:${userId}`, async () => (await membership(ctx.db, accountId, userId))[0]);
     if (!accountUser) throw unauthorized('You are not authorized to access this account');
     request.accountUser = accountUser;
     markPresent(accountId, 'User', principal.user.id);

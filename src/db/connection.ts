@@ -10,6 +10,9 @@ import type { Database } from './types.js';
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
 
+/** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
+export const rawSqlite = new WeakMap<Kysely<Database>, SQLite.Database>();
+
 export interface Store {
   db: Kysely<Database>;
   engine: Engine;
@@ -37,7 +40,9 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  rawSqlite.set(db, cached);
   return {
     db,
     engine: 'sqlite',
@@ -51,11 +56,32 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
  * Kysely's SQLite driver prepares every query afresh; preparing costs more than running most of
  * ours. Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
  * Statements are only ever run synchronously (all/run), so sharing one is safe.
+ * Statements that write bump this connection's write generation (see sqliteVersion).
  */
 function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = sqlite.prepare.bind(sqlite);
-  return new Proxy(sqlite, {
+  const state = { generation: 0 };
+  writeState.set(sqlite, state);
+  // Commit and rollback count as writes too: a rollback undoes what earlier statements changed.
+  const counting = (stmt: SQLite.Statement, source: string): SQLite.Statement => {
+    if (stmt.readonly && !/^\s*(commit|rollback|end|release)/i.test(source)) return stmt;
+    const bump = <T>(result: T): T => {
+      state.generation++;
+      return result;
+    };
+    return new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === 'run' || prop === 'all' || prop === 'get') {
+          const fn = target[prop] as (...a: unknown[]) => unknown;
+          return (...args: unknown[]) => bump(fn.apply(target, args));
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+  const proxy = new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop !== 'prepare') {
         const value = Reflect.get(target, prop, receiver) as unknown;
@@ -64,7 +90,7 @@ function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Datab
       return (source: string) => {
         let stmt = cache.get(source);
         if (!stmt) {
-          stmt = prepare(source);
+          stmt = counting(prepare(source), source);
           if (cache.size >= limit) cache.delete(cache.keys().next().value!);
           cache.set(source, stmt);
         }
@@ -72,4 +98,22 @@ function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Datab
       };
     },
   });
+  writeState.set(proxy, state);
+  const dataVersion = prepare('SELECT data_version AS v FROM pragma_data_version');
+  versionReaders.set(proxy, () => `${state.generation}:${(dataVersion.get() as { v: number }).v}`);
+  return proxy;
+}
+
+const writeState = new WeakMap<SQLite.Database, { generation: number }>();
+const versionReaders = new WeakMap<SQLite.Database, () => string>();
+
+/**
+ * A value that changes whenever the database may have changed: this connection's writes (a
+ * counter bumped by every writing statement) and other connections' commits (SQLite's
+ * data_version, e.g. the CLI working on the same file). Null on PostgreSQL, where other
+ * processes write unseen. Lets hot reads be cached exactly (auth/cache.ts).
+ */
+export function sqliteVersion(db: Kysely<Database>): string | null {
+  const raw = rawSqlite.get(db);
+  return raw ? (versionReaders.get(raw)?.() ?? null) : null;
 }

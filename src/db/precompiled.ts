@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type { Database } from './types.js';
+import { rawSqlite } from './connection.js';
 
 /** Stands for the i-th argument while a query is compiled once. */
 class Slot {
@@ -7,9 +8,12 @@ class Slot {
 }
 
 /**
- * A query on the hot path (authentication, account scope), built and compiled by Kysely once
+ * A read on the hot path (authentication, account scope), built and compiled by Kysely once
  * per database and then run with new arguments: building and compiling cost more than SQLite
  * takes to answer these lookups. The builder must use each argument only as a bound value.
+ * On SQLite the root database runs it synchronously on its cached statement, skipping the
+ * driver's connection hand-off (these are single-row reads of committed-or-in-flight rows of
+ * the one connection, which is what any query on that connection sees anyway).
  */
 export function precompiled<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
@@ -24,6 +28,8 @@ export function precompiled<A extends unknown[], O>(
       byDb.set(db, compiled);
     }
     const parameters = compiled.template.map((p) => (p instanceof Slot ? args[p.index] : p));
+    const sqlite = rawSqlite.get(db);
+    if (sqlite) return sqlite.prepare(compiled.sql).all(...parameters) as O[];
     const result = await db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters));
     return result.rows;
   };
