@@ -112,17 +112,77 @@ const toId = (v: unknown): number | null => {
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 };
 
+/**
+ * The list's four counts from the counters kept by triggers (migration 0600), when the filters
+ * are only account, status, inboxes, team and at most one label: a few hundred counter rows
+ * instead of tens of thousands of conversations.
+ */
+async function countersCounts(
+  ctx: AppContext,
+  viewer: Viewer,
+  filters: { status: number | null; inboxId: number | null; inboxIds: number[] | null; teamId: number | null; label: string | null },
+): Promise<Counts> {
+  const db = ctx.db.withTables<{
+    conversation_counts: CounterRow;
+    conversation_label_counts: CounterRow & { label: string };
+  }>();
+  const sums = [
+    sql<number | null>`sum(n)`.as('all_count'),
+    sql<number | null>`sum(case when assignee_id = 0 then n else 0 end)`.as('unassigned_count'),
+    sql<number | null>`sum(case when assignee_id = ${viewer.userId} then n else 0 end)`.as('mine_count'),
+  ];
+  const conds = [sql<SqlBool>`account_id = ${viewer.accountId}`];
+  if (filters.status !== null) conds.push(sql<SqlBool>`status = ${filters.status}`);
+  if (filters.inboxId !== null) conds.push(sql<SqlBool>`inbox_id = ${filters.inboxId}`);
+  if (filters.inboxIds !== null) conds.push(sql<SqlBool>`inbox_id in (${sql.join(filters.inboxIds)})`);
+  if (filters.teamId !== null) conds.push(sql<SqlBool>`team_id = ${filters.teamId}`);
+  const where = sql<SqlBool>`${sql.join(conds, sql` and `)}`;
+  const query =
+    filters.label === null
+      ? db.selectFrom('conversation_counts').select(sums).where(where)
+      : db.selectFrom('conversation_label_counts').select(sums).where(where).where('label', '=', filters.label);
+  const row = await query.executeTakeFirstOrThrow();
+  const all = Number(row.all_count ?? 0);
+  const unassigned = Number(row.unassigned_count ?? 0);
+  return { mine_count: Number(row.mine_count ?? 0), assigned_count: all - unassigned, unassigned_count: unassigned, all_count: all };
+}
+
+interface CounterRow {
+  account_id: number;
+  status: number;
+  inbox_id: number;
+  team_id: number;
+  assignee_id: number;
+  n: number;
+}
+
+const ZERO_COUNTS: Counts = { mine_count: 0, assigned_count: 0, unassigned_count: 0, all_count: 0 };
+
 /** ConversationFinder#perform: the page of conversations and the four counts. */
-export async function findConversations(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
+export async function findConversations(
+  ctx: AppContext,
+  viewer: Viewer,
+  params: ListParams,
+  options: { countsOnly?: boolean } = {},
+): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
   const db = ctx.db;
   const conds: Condition[] = [];
+  // What the counters can answer: set to false by any filter they do not know.
+  let countable = true;
+  let empty = false;
+  let counterInbox: number | null = null;
+  let counterStatus: number | null = null;
+  let counterTeam: number | null = null;
 
   if (params.inbox_id !== undefined && params.inbox_id !== '') {
     const inboxId = toId(params.inbox_id);
     const visible = inboxId !== null && (viewer.inboxIds === null || viewer.inboxIds.includes(inboxId));
+    if (visible) counterInbox = inboxId;
+    else empty = true;
     conds.push((eb) => (visible ? eb('conversations.inbox_id', '=', inboxId!) : sql<SqlBool>`1 = 0`));
   }
   if (params.conversation_type === 'participating') {
+    countable = false;
     conds.push((eb) =>
       eb(
         'conversations.id',
@@ -133,26 +193,44 @@ export async function findConversations(ctx: AppContext, viewer: Viewer, params:
   } else {
     const perm = permissionCondition(viewer);
     if (perm) conds.push(perm);
-    if (params.conversation_type === 'mention') conds.push(() => sql<SqlBool>`1 = 0`);
+    if (viewer.inboxIds !== null && viewer.inboxIds.length === 0) empty = true;
+    if (params.conversation_type === 'mention') {
+      empty = true;
+      conds.push(() => sql<SqlBool>`1 = 0`);
+    }
     if (params.conversation_type === 'unattended') {
+      countable = false;
       conds.push((eb) => eb.or([eb('conversations.first_reply_created_at', 'is', null), eb('conversations.waiting_since', 'is not', null)]));
     }
   }
   const q = params.q;
   if (q === undefined && params.status !== 'all') {
     const status = STATUSES.indexOf((params.status ?? 'open') as (typeof STATUSES)[number]);
+    if (status >= 0) counterStatus = status;
+    else empty = true;
     conds.push((eb) => (status >= 0 ? eb('conversations.status', '=', status) : sql<SqlBool>`1 = 0`));
   }
   if (params.team_id !== undefined && params.team_id !== '') {
     const teamId = toId(params.team_id);
     const team = teamId === null ? undefined : await db.selectFrom('teams').select('id').where('id', '=', teamId).where('account_id', '=', viewer.accountId).executeTakeFirst();
     if (!team) throw notFound();
+    counterTeam = team.id;
     conds.push((eb) => eb('conversations.team_id', '=', team.id));
   }
   const labels = (params.labels ?? []).filter((l) => typeof l === 'string' && l !== '');
-  if (labels.length) conds.push(labelsCondition(labels));
-  if (q !== undefined) conds.push(queryCondition(ctx, viewer.accountId, q));
+  let counterLabel: string | null = null;
+  if (labels.length) {
+    const distinct = [...new Set(labels)];
+    if (distinct.length === 1) counterLabel = distinct[0];
+    else countable = false;
+    conds.push(labelsCondition(labels));
+  }
+  if (q !== undefined) {
+    countable = false;
+    conds.push(queryCondition(ctx, viewer.accountId, q));
+  }
   if (params.source_id !== undefined) {
+    countable = false;
     const sourceId = params.source_id;
     conds.push((eb) =>
       eb('conversations.contact_inbox_id', 'in', eb.selectFrom('contact_inboxes').select('contact_inboxes.id').where('contact_inboxes.source_id', '=', sourceId)),
@@ -161,31 +239,46 @@ export async function findConversations(ctx: AppContext, viewer: Viewer, params:
 
   const where = (eb: Eb) => eb.and([eb('conversations.account_id', '=', viewer.accountId), ...conds.map((c) => c(eb))]);
 
-  const countRow = await db
-    .selectFrom('conversations')
-    .select([
-      sql<number>`count(*)`.as('all_count'),
-      sql<number>`coalesce(sum(case when conversations.assignee_id is null then 1 else 0 end), 0)`.as('unassigned_count'),
-      sql<number>`coalesce(sum(case when conversations.assignee_id = ${viewer.userId} then 1 else 0 end), 0)`.as('mine_count'),
-    ])
-    .where(where)
-    .executeTakeFirstOrThrow();
-  const all = Number(countRow.all_count);
-  const unassigned = Number(countRow.unassigned_count);
-  const counts: Counts = { mine_count: Number(countRow.mine_count), assigned_count: all - unassigned, unassigned_count: unassigned, all_count: all };
+  const countsQuery = async (): Promise<Counts> => {
+    if (empty) return { ...ZERO_COUNTS };
+    if (countable) {
+      return countersCounts(ctx, viewer, { status: counterStatus, inboxId: counterInbox, inboxIds: viewer.inboxIds, teamId: counterTeam, label: counterLabel });
+    }
+    const countRow = await db
+      .selectFrom('conversations')
+      .select([
+        sql<number>`count(*)`.as('all_count'),
+        sql<number>`coalesce(sum(case when conversations.assignee_id is null then 1 else 0 end), 0)`.as('unassigned_count'),
+        sql<number>`coalesce(sum(case when conversations.assignee_id = ${viewer.userId} then 1 else 0 end), 0)`.as('mine_count'),
+      ])
+      .where(where)
+      .executeTakeFirstOrThrow();
+    const all = Number(countRow.all_count);
+    const unassigned = Number(countRow.unassigned_count);
+    return { mine_count: Number(countRow.mine_count), assigned_count: all - unassigned, unassigned_count: unassigned, all_count: all };
+  };
+  if (options.countsOnly) return { rows: [], counts: await countsQuery() };
 
-  let query = db.selectFrom('conversations').selectAll('conversations').where(where);
-  if (params.assignee_type === 'me') query = query.where('conversations.assignee_id', '=', viewer.userId);
-  else if (params.assignee_type === 'unassigned') query = query.where('conversations.assignee_id', 'is', null);
-  else if (params.assignee_type === 'assigned') query = query.where('conversations.assignee_id', 'is not', null);
-  query = query.orderBy(orderClause(params.sort_by));
+  // The page's ids come from an index alone (however deep the page); then 25 rows are read.
+  let ids = db.selectFrom('conversations').select('conversations.id').where(where);
+  if (params.assignee_type === 'me') ids = ids.where('conversations.assignee_id', '=', viewer.userId);
+  else if (params.assignee_type === 'unassigned') ids = ids.where('conversations.assignee_id', 'is', null);
+  else if (params.assignee_type === 'assigned') ids = ids.where('conversations.assignee_id', 'is not', null);
+  ids = ids.orderBy(orderClause(params.sort_by));
 
   const within = Number(params.updated_within);
   if (params.updated_within !== undefined && params.updated_within !== '' && Number.isFinite(within)) {
-    query = query.where('conversations.updated_at', '>', Date.now() - within * 1000);
+    ids = ids.where('conversations.updated_at', '>', Date.now() - within * 1000);
   } else {
     const page = pageNumber(params.page);
-    query = query.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
+    ids = ids.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
   }
-  return { rows: await query.execute(), counts };
+  // Counts and page are independent: on PostgreSQL they run on two connections at once.
+  const [counts, rows] = await Promise.all([
+    countsQuery(),
+    empty
+      ? []
+      : db.selectFrom('conversations').selectAll('conversations').where('conversations.id', 'in', ids).orderBy(orderClause(params.sort_by)).execute(),
+  ]);
+  return { rows, counts };
 }

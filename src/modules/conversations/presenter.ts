@@ -1,10 +1,9 @@
-import { sql } from 'kysely';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
 import { presentAgent } from '../users/presenter.js';
-import { conversationMessageSummaries } from '../messages/presenter.js';
+import { conversationMessageSummaries, unreadCounts } from '../messages/presenter.js';
 import { presentContacts } from '../contacts/presenter.js';
 import { presentTeam } from '../teams/presenter.js';
 
@@ -71,10 +70,21 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
   const contactInboxIds = uniq(rows.map((r) => r.contact_inbox_id));
   const accountId = rows[0]?.account_id ?? 0;
   const none = Promise.resolve([]);
+  // Conversation#unread_incoming_messages (at most 10), shared with the last messages' push data.
+  const unread = unreadCounts(db, ids);
 
-  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadRows] = await Promise.all([
+  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadByConversation] = await Promise.all([
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : none,
-    inboxIds.length ? db.selectFrom('inboxes').selectAll().where('id', 'in', inboxIds).execute() : none,
+    // With the API channel's settings (agent_reply_time_window) in the same statement.
+    inboxIds.length
+      ? db
+          .selectFrom('inboxes')
+          .leftJoin('channel_api', (j) => j.onRef('channel_api.id', '=', 'inboxes.channel_id').on('inboxes.channel_type', '=', 'Channel::Api'))
+          .selectAll('inboxes')
+          .select('channel_api.additional_attributes as api_attributes')
+          .where('inboxes.id', 'in', inboxIds)
+          .execute()
+      : none,
     assigneeIds.length ? db.selectFrom('users').selectAll().where('id', 'in', assigneeIds).execute() : none,
     assigneeIds.length
       ? db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', 'in', assigneeIds).execute()
@@ -85,33 +95,15 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
       ? db.selectFrom('team_members').select('team_id').where('user_id', '=', viewerUserId).where('team_id', 'in', teamIds).execute()
       : none,
     contactInboxIds.length ? db.selectFrom('contact_inboxes').selectAll().where('id', 'in', contactInboxIds).execute() : none,
-    conversationMessageSummaries(db, ids),
-    ids.length
-      ? db
-          .selectFrom('messages')
-          .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-          .select((eb) => ['messages.conversation_id', eb.fn.countAll<number>().as('n')])
-          .where('messages.conversation_id', 'in', ids)
-          .where('messages.message_type', '=', 0)
-          .where(sql<boolean>`messages.created_at > coalesce(conversations.agent_last_seen_at, -1)`)
-          .groupBy('messages.conversation_id')
-          .execute()
-      : none,
+    conversationMessageSummaries(db, ids, { known: rows, unread }),
+    unread,
   ]);
 
-  const apiChannelIds = uniq(inboxes.filter((i) => i.channel_type === 'Channel::Api').map((i) => i.channel_id));
-  const apiChannels = apiChannelIds.length
-    ? await db.selectFrom('channel_api').select(['id', 'additional_attributes']).where('id', 'in', apiChannelIds).execute()
-    : [];
-  const windowByChannel = new Map<number, number>();
-  for (const ch of apiChannels) {
-    const hours = Number(parseJson<JsonObject>(ch.additional_attributes, {}).agent_reply_time_window);
-    if (Number.isFinite(hours) && hours > 0) windowByChannel.set(ch.id, hours);
-  }
   const apiWindows = new Map<number, number>();
   for (const inbox of inboxes) {
-    const w = inbox.channel_type === 'Channel::Api' ? windowByChannel.get(inbox.channel_id) : undefined;
-    if (w !== undefined) apiWindows.set(inbox.id, w);
+    if (inbox.channel_type !== 'Channel::Api' || inbox.api_attributes === null) continue;
+    const hours = Number(parseJson<JsonObject>(inbox.api_attributes, {}).agent_reply_time_window);
+    if (Number.isFinite(hours) && hours > 0) apiWindows.set(inbox.id, hours);
   }
 
   const lastIncomingAt = new Map<number, number>();
@@ -140,8 +132,7 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
     viewerTeams: new Set(viewerTeams.map((t) => t.team_id)),
     contactInboxes: byId(contactInboxes),
     summaries,
-    // Chatwoot counts `unread_incoming_messages.last(10)`: at most 10.
-    unread: new Map(unreadRows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)])),
+    unread: unreadByConversation,
     lastIncomingAt,
   };
 }

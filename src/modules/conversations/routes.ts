@@ -136,7 +136,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
     const viewer = await viewerOf(request);
-    const { counts } = await findConversations(ctx, viewer, { ...listParams(request.query), page: '1' });
+    const { counts } = await findConversations(ctx, viewer, { ...listParams(request.query), page: '1' }, { countsOnly: true });
     return { meta: counts };
   });
 

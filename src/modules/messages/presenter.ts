@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
@@ -23,9 +24,10 @@ interface MessageContext {
 
 const senderKey = (type: string | null, id: number | null) => `${type}:${id}`;
 
-async function loadContext(db: Db, rows: MessageRow[]): Promise<MessageContext> {
+async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<number, number>): Promise<MessageContext> {
   const ids = rows.map((r) => r.id);
-  const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
+  // Conversation display ids the caller already has need no query.
+  const conversationIds = [...new Set(rows.map((r) => r.conversation_id))].filter((id) => !knownDisplayIds?.has(id));
   const idsOf = (type: string) => [...new Set(rows.filter((r) => r.sender_type === type && r.sender_id !== null).map((r) => r.sender_id!))];
   const userIds = idsOf('User');
   const contactIds = idsOf('Contact');
@@ -68,7 +70,9 @@ async function loadContext(db: Db, rows: MessageRow[]): Promise<MessageContext> 
     if (list) list.push(a);
     else byMessage.set(a.message_id, [a]);
   }
-  return { displayIds: new Map(conversations.map((c) => [c.id, c.display_id])), senders, attachments: byMessage };
+  const displayIds = new Map(knownDisplayIds);
+  for (const c of conversations) displayIds.set(c.id, c.display_id);
+  return { displayIds, senders, attachments: byMessage };
 }
 
 function senderOf(ctx: MessageContext, row: MessageRow): Out | undefined {
@@ -139,20 +143,25 @@ function messageShape(ctx: MessageContext, row: MessageRow, echo: boolean): Out 
 /**
  * api/v1/models/_message.json.jbuilder for a batch of messages (the messages index, create,
  * update, destroy). Senders and attachments are loaded with one query each.
- * `echo`: include echo_id (only the create response knows it in Chatwoot).
+ * `echo`: include echo_id (only the create response knows it in Chatwoot). `displayIds`:
+ * conversation id → display id the caller already has.
  */
-export async function presentMessages(db: Db, rows: MessageRow[], options: { echo?: boolean } = {}): Promise<Out[]> {
+export async function presentMessages(
+  db: Db,
+  rows: MessageRow[],
+  options: { echo?: boolean; displayIds?: Map<number, number> } = {},
+): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows);
+  const ctx = await loadContext(db, rows, options.displayIds);
   return rows.map((row) => messageShape(ctx, row, options.echo === true));
 }
 
-export async function presentMessage(db: Db, row: MessageRow, options: { echo?: boolean } = {}): Promise<Out> {
+export async function presentMessage(db: Db, row: MessageRow, options: { echo?: boolean; displayIds?: Map<number, number> } = {}): Promise<Out> {
   return (await presentMessages(db, [row], options))[0];
 }
 
 /** Conversation#unread_incoming_messages.count, for many conversations: incoming since agent_last_seen_at, at most 10. */
-async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<number, number>> {
+export async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<number, number>> {
   if (conversationIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('messages')
@@ -175,9 +184,13 @@ async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<numb
  * WebSocket broadcasts and webhooks' `messages` arrays. `echo: false` leaves out echo_id
  * (Chatwoot only has it in the broadcast right after the creation).
  */
-export async function messagePushData(db: Db, rows: MessageRow[], options: { echo?: boolean } = {}): Promise<Out[]> {
+export async function messagePushData(
+  db: Db,
+  rows: MessageRow[],
+  options: { echo?: boolean; displayIds?: Map<number, number>; unread?: Promise<Map<number, number>> } = {},
+): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows);
+  const ctx = await loadContext(db, rows, options.displayIds);
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
   const [conversations, unread, inboxes] = await Promise.all([
     db
@@ -192,7 +205,7 @@ export async function messagePushData(db: Db, rows: MessageRow[], options: { ech
       ])
       .where('conversations.id', 'in', conversationIds)
       .execute(),
-    unreadCounts(db, conversationIds),
+    options.unread ?? unreadCounts(db, conversationIds),
     rows.some((r) => r.sender_type === 'AgentBot')
       ? db.selectFrom('inboxes').select(['id', 'avatar_url']).where('id', 'in', [...new Set(rows.map((r) => r.inbox_id))]).execute()
       : [],
@@ -253,42 +266,51 @@ export interface ConversationMessageSummary {
 
 /**
  * For the conversation list (api/v1/conversations/partials/_conversation): each conversation's
- * last message and last non-activity message in Message#push_event_data shape, in four queries
- * however many conversations. `chatOnly`: the last message excludes activities and private notes
- * (Conversations::EventDataPresenter#push_messages, used by WebSocket payloads).
+ * last message and last non-activity message in Message#push_event_data shape, in a fixed number
+ * of queries however many conversations. `chatOnly`: the last message excludes activities and
+ * private notes (Conversations::EventDataPresenter#push_messages, used by WebSocket payloads).
+ * `known`: conversations the caller has loaded (their display ids need no query); `unread`: the
+ * caller's unread counts of these conversations, so they are counted once.
  */
 export async function conversationMessageSummaries(
   db: Db,
   conversationIds: number[],
-  options: { chatOnly?: boolean } = {},
+  options: { chatOnly?: boolean; known?: { id: number; display_id: number }[]; unread?: Promise<Map<number, number>> } = {},
 ): Promise<Map<number, ConversationMessageSummary>> {
   const out = new Map<number, ConversationMessageSummary>();
   const ids = [...new Set(conversationIds)];
   if (ids.length === 0) return out;
-  let lastQuery = db
+  // Each conversation's last message (chat-only or any) and last non-activity message, read
+  // in one statement: the ids come from the (conversation_id, id) index entries of these conversations.
+  const lastId = options.chatOnly
+    ? sql`max(case when m.message_type <> ${MESSAGE_TYPE.activity} and m.private = 0 then m.id end)`
+    : sql`max(m.id)`;
+  const rows = await db
     .selectFrom('messages')
-    .select('conversation_id')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .where('conversation_id', 'in', ids);
-  if (options.chatOnly) lastQuery = lastQuery.where('message_type', '!=', MESSAGE_TYPE.activity).where('private', '=', 0);
-  const [last, lastNonActivity] = await Promise.all([
-    lastQuery.groupBy('conversation_id').execute(),
-    db
-      .selectFrom('messages')
-      .select('conversation_id')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .where('conversation_id', 'in', ids)
-      .where('message_type', '!=', MESSAGE_TYPE.activity)
-      .groupBy('conversation_id')
-      .execute(),
-  ]);
-  const messageIds = [...new Set([...last, ...lastNonActivity].map((r) => Number(r.id)).filter((n) => Number.isSafeInteger(n)))];
-  const rows = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
+    .selectAll()
+    .where((eb) =>
+      eb(
+        'messages.id',
+        'in',
+        sql<number>`(select ${lastId} from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id
+          union select max(case when m.message_type <> ${MESSAGE_TYPE.activity} then m.id end) from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id)`,
+      ),
+    )
+    .execute();
+  const isLastCandidate = (r: MessageRow) => !options.chatOnly || (r.message_type !== MESSAGE_TYPE.activity && r.private === 0);
+  // The highest id of each kind among the fetched rows is that kind's last message.
+  const lastRow = new Map<number, MessageRow>();
+  const lastNonActivityRow = new Map<number, MessageRow>();
+  for (const r of rows) {
+    if (isLastCandidate(r) && (lastRow.get(r.conversation_id)?.id ?? -1) < r.id) lastRow.set(r.conversation_id, r);
+    if (r.message_type !== MESSAGE_TYPE.activity && (lastNonActivityRow.get(r.conversation_id)?.id ?? -1) < r.id) lastNonActivityRow.set(r.conversation_id, r);
+  }
   // echo_id belongs to the broadcast that follows a creation, not to lists.
-  const presented = await messagePushData(db, rows, { echo: false });
+  const displayIds = options.known ? new Map(options.known.map((c) => [c.id, c.display_id])) : undefined;
+  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread });
   const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
-  const lastOf = new Map(last.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
-  const lastNonOf = new Map(lastNonActivity.map((r) => [r.conversation_id, byId.get(Number(r.id))]));
+  const lastOf = new Map([...lastRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
+  const lastNonOf = new Map([...lastNonActivityRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
   for (const id of ids) {
     const m = lastOf.get(id);
     out.set(id, { messages: m ? [m] : [], last_non_activity_message: lastNonOf.get(id) ?? null });

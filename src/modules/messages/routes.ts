@@ -44,7 +44,8 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
     const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
     const rows = await findMessages(ctx.db, conversation, request.query);
-    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows)]);
+    const displayIds = new Map([[conversation.id, conversation.display_id]]);
+    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows, { displayIds })]);
     return { meta, payload };
   });
 
@@ -85,7 +86,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       // createMessage removes the stored files itself when the message cannot be created.
       const created = await createMessage(ctx, conversation, input);
-      return presentMessage(ctx.db, created.message, { echo: true });
+      return presentMessage(ctx.db, created.message, { echo: true, displayIds: new Map([[conversation.id, conversation.display_id]]) });
     },
   );
 
