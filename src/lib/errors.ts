@@ -72,6 +72,14 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
+/**
+ * A write that lost a uniqueness race (the validation passed, a concurrent insert won) becomes
+ * Rails' 422 "<Attribute> has already been taken"; any other error passes through unchanged.
+ */
+export function asTaken(error: unknown, attribute: string): unknown {
+  return isUniqueViolation(error) ? recordInvalid(attribute, 'has already been taken') : error;
+}
+
 export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';

@@ -3,7 +3,7 @@ import type { Db } from '../../context.js';
 import type { Engine } from '../../config.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { RecordErrors, isUniqueViolation, notFound, recordInvalid } from '../../lib/errors.js';
+import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
 
 export type CannedResponseRow = Row<'canned_responses'>;
 
@@ -63,7 +63,6 @@ async function validate(db: Db, accountId: number, shortCode: string | null | un
   errors.throwIfAny();
 }
 
-const takenError = (error: unknown) => (isUniqueViolation(error) ? recordInvalid('short_code', 'has already been taken') : error);
 
 export async function createCannedResponse(db: Db, accountId: number, input: CannedResponseInput): Promise<CannedResponseRow> {
   await validate(db, accountId, input.short_code, input.content);
@@ -75,7 +74,7 @@ export async function createCannedResponse(db: Db, accountId: number, input: Can
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'short_code');
   }
 }
 
@@ -91,7 +90,7 @@ export async function updateCannedResponse(db: Db, row: CannedResponseRow, input
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'short_code');
   }
 }
 

@@ -2,7 +2,7 @@ import type { Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import { now } from '../../db/time.js';
 import type { Row } from '../../db/types.js';
-import { isUniqueViolation, notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
+import { asTaken, isUniqueViolation, notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { isPresent } from '../../realtime/presence.js';
@@ -278,8 +278,7 @@ export async function findOrCreateContactInbox(db: Db, input: ContactInboxInput)
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new RecordErrors().add('source_id', 'has already been taken').toError();
-    throw error;
+    throw asTaken(error, 'source_id');
   }
 }
 

@@ -2,7 +2,7 @@ import type { Db } from '../../context.js';
 import type { Row } from '../../db/types.js';
 import { parseJson, toJson } from '../../db/json.js';
 import { now } from '../../db/time.js';
-import { RecordErrors, isUniqueViolation, notFound, recordInvalid } from '../../lib/errors.js';
+import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
 
 export type CustomAttributeDefinitionRow = Row<'custom_attribute_definitions'>;
 
@@ -176,9 +176,6 @@ async function validateDefinition(
   }
 }
 
-function uniqueKeyError(error: unknown): unknown {
-  return isUniqueViolation(error) ? recordInvalid('attribute_key', 'has already been taken') : error;
-}
 
 export async function createDefinition(db: Db, accountId: number, input: DefinitionInput): Promise<CustomAttributeDefinitionRow> {
   const errors = new RecordErrors();
@@ -218,7 +215,7 @@ export async function createDefinition(db: Db, accountId: number, input: Definit
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw uniqueKeyError(error);
+    throw asTaken(error, 'attribute_key');
   }
 }
 
@@ -258,7 +255,7 @@ export async function updateDefinition(db: Db, row: CustomAttributeDefinitionRow
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw uniqueKeyError(error);
+    throw asTaken(error, 'attribute_key');
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Db } from '../../context.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { RecordErrors, isUniqueViolation, notFound, recordInvalid } from '../../lib/errors.js';
+import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
 
 export type LabelRow = Row<'labels'>;
 
@@ -49,7 +49,6 @@ async function validate(db: Db, accountId: number, title: string | null, exceptI
   errors.throwIfAny();
 }
 
-const takenError = (error: unknown) => (isUniqueViolation(error) ? recordInvalid('title', 'has already been taken') : error);
 
 /** Titles are stored lower-cased (Label's before_validation). */
 const normalizeTitle = (title: string | null | undefined): string | null => (typeof title === 'string' ? title.toLowerCase() : null);
@@ -74,7 +73,7 @@ export async function createLabel(db: Db, accountId: number, input: LabelInput):
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'title');
   }
 }
 
@@ -93,7 +92,7 @@ export async function updateLabel(db: Db, label: LabelRow, input: LabelInput): P
   try {
     updated = await db.updateTable('labels').set(changes).where('id', '=', label.id).returningAll().executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'title');
   }
   if (updated.title !== label.title) await renameTaggings(db, label.account_id, label.title, updated.title);
   return updated;

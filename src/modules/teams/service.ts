@@ -1,7 +1,7 @@
 import type { Db } from '../../context.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { HttpError, RecordErrors, isUniqueViolation, notFound, recordInvalid } from '../../lib/errors.js';
+import { HttpError, RecordErrors, asTaken, notFound } from '../../lib/errors.js';
 
 export type TeamRow = Row<'teams'>;
 export type UserRow = Row<'users'>;
@@ -63,7 +63,6 @@ async function validate(db: Db, accountId: number, name: string | null, exceptId
   errors.throwIfAny();
 }
 
-const takenError = (error: unknown) => (isUniqueViolation(error) ? recordInvalid('name', 'has already been taken') : error);
 /** Team names are stored lower-cased (Team's before_validation). */
 const normalizeName = (name: string | null | undefined): string | null => (typeof name === 'string' ? name.toLowerCase() : null);
 
@@ -85,7 +84,7 @@ export async function createTeam(db: Db, accountId: number, input: TeamInput): P
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'name');
   }
 }
 
@@ -98,7 +97,7 @@ export async function updateTeam(db: Db, team: TeamRow, input: TeamInput): Promi
   try {
     return await db.updateTable('teams').set(changes).where('id', '=', team.id).returningAll().executeTakeFirstOrThrow();
   } catch (error) {
-    throw takenError(error);
+    throw asTaken(error, 'name');
   }
 }
 

@@ -28,12 +28,15 @@ function activeMembership(memberships: Membership[]): Membership | undefined {
   return [...memberships].sort((a, b) => (b.active_at ?? -1) - (a.active_at ?? -1) || a.id - b.id)[0];
 }
 
-/** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
-export async function presentProfile(db: Db, user: UserRow, knownToken?: string): Promise<Profile> {
+/**
+ * What both user shapes (the profile and the Platform API's user) render, in jbuilder order:
+ * `head` comes before the profile's inviter_id, `tail` after it.
+ */
+async function userParts(db: Db, user: UserRow, knownToken?: string) {
   const [token, memberships] = await Promise.all([knownToken ?? accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
   const active = activeMembership(memberships);
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
-  return {
+  const head = {
     access_token: token,
     account_id: active?.account_id ?? null,
     available_name: availableName(user),
@@ -43,7 +46,8 @@ export async function presentProfile(db: Db, user: UserRow, knownToken?: string)
     message_signature: user.message_signature,
     email: user.email,
     id: user.id,
-    inviter_id: active?.inviter_id ?? null,
+  };
+  const tail = {
     name: user.name,
     provider: user.provider,
     pubsub_token: user.pubsub_token,
@@ -51,6 +55,17 @@ export async function presentProfile(db: Db, user: UserRow, knownToken?: string)
     role: active ? roleName(active.role) : null,
     ui_settings: parseJson<JsonObject>(user.ui_settings, {}),
     uid: user.uid,
+  };
+  return { head, tail, active, memberships };
+}
+
+/** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
+export async function presentProfile(db: Db, user: UserRow, knownToken?: string): Promise<Profile> {
+  const { head, tail, active, memberships } = await userParts(db, user, knownToken);
+  return {
+    ...head,
+    inviter_id: active?.inviter_id ?? null,
+    ...tail,
     type: user.type,
     accounts: memberships.map((m) => ({
       id: m.account_id,
@@ -68,26 +83,10 @@ export async function presentProfile(db: Db, user: UserRow, knownToken?: string)
 
 /** platform/api/v1/models/_user.json.jbuilder */
 export async function presentPlatformUser(db: Db, user: UserRow): Promise<Record<string, unknown>> {
-  const [token, memberships] = await Promise.all([accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
-  const active = activeMembership(memberships);
-  const custom = parseJson<JsonObject>(user.custom_attributes, {});
+  const { head, tail, memberships } = await userParts(db, user);
   return {
-    access_token: token,
-    account_id: active?.account_id ?? null,
-    available_name: availableName(user),
-    avatar_url: user.avatar_url ?? '',
-    confirmed: user.confirmed_at !== null,
-    display_name: user.display_name,
-    message_signature: user.message_signature,
-    email: user.email,
-    id: user.id,
-    name: user.name,
-    provider: user.provider,
-    pubsub_token: user.pubsub_token,
-    ...(Object.keys(custom).length > 0 ? { custom_attributes: custom } : {}),
-    role: active ? roleName(active.role) : null,
-    ui_settings: parseJson<JsonObject>(user.ui_settings, {}),
-    uid: user.uid,
+    ...head,
+    ...tail,
     accounts: memberships.map((m) => ({
       id: m.account_id,
       name: m.account_name,
