@@ -99,8 +99,21 @@ function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Datab
     },
   });
   writeState.set(proxy, state);
-  const dataVersion = prepare('SELECT data_version AS v FROM pragma_data_version');
-  versionReaders.set(proxy, () => `${state.generation}:${(dataVersion.get() as { v: number }).v}`);
+  // Other connections' commits: read at most once per event-loop iteration (a few µs each, and
+  // every cached lookup of a request would otherwise ask). Requests handled within one iteration
+  // are concurrent, so ordering another process's commit after all of them is a valid order.
+  const dataVersion = prepare('PRAGMA data_version').pluck();
+  let external: number | null = null;
+  const forget = () => {
+    external = null;
+  };
+  versionReaders.set(proxy, () => {
+    if (external === null) {
+      external = dataVersion.get() as number;
+      setImmediate(forget);
+    }
+    return `${state.generation}:${external}`;
+  });
   return proxy;
 }
 

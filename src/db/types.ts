@@ -321,6 +321,8 @@ export interface ConversationsTable extends Stamp {
   identifier: string | null;
   priority: number | null;
   sla_policy_id: number | null;
+  /** Moves on any change that alters the conversation's list item (migration 0610). */
+  render_version: Generated<number>;
   additional_attributes: Generated<Json>;
   custom_attributes: Generated<Json>;
   cached_label_list: Generated<string>;
@@ -390,7 +392,13 @@ export interface InboxRoundRobinTable {
   position: number;
 }
 
+export interface RenderEpochsTable {
+  id: number;
+  v: number;
+}
+
 export interface Database {
+  render_epochs: RenderEpochsTable;
   accounts: AccountsTable;
   users: UsersTable;
   account_users: AccountUsersTable;

@@ -2,7 +2,7 @@ import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
-import { isPresent } from '../../realtime/presence.js';
+import { withPresence, type PresenceRule } from '../../realtime/presence.js';
 import { presentAgent } from '../users/presenter.js';
 
 export type ContactRow = Row<'contacts'>;
@@ -11,8 +11,13 @@ export type InboxRow = Row<'inboxes'>;
 export type NoteRow = Row<'notes'>;
 
 /** AvailabilityStatusable#contact_availability_status. */
-export const contactAvailability = (contact: Pick<ContactRow, 'account_id' | 'id'>): 'online' | 'offline' =>
-  isPresent(contact.account_id, 'Contact', contact.id) ? 'online' : 'offline';
+export const contactAvailabilityRule = (contact: Pick<ContactRow, 'account_id' | 'id'>): PresenceRule => ({
+  accountId: contact.account_id,
+  type: 'Contact',
+  id: contact.id,
+  present: 'online',
+  absent: 'offline',
+});
 
 /** api/v1/models/_inbox_slim.json.jbuilder (API and website channels have no provider). */
 export function presentInboxSlim(inbox: InboxRow): Record<string, unknown> {
@@ -66,7 +71,7 @@ export function presentContactInbox(contactInbox: Pick<ContactInboxRow, 'source_
 function contactBase(contact: ContactRow): Record<string, unknown> {
   const out: Record<string, unknown> = {
     additional_attributes: parseJson<JsonObject>(contact.additional_attributes, {}),
-    availability_status: contactAvailability(contact),
+    availability_status: 'offline',
     email: contact.email,
     id: contact.id,
     name: contact.name,
@@ -78,7 +83,7 @@ function contactBase(contact: ContactRow): Record<string, unknown> {
   };
   if (contact.last_activity_at !== null) out.last_activity_at = unixSeconds(contact.last_activity_at);
   out.created_at = unixSeconds(contact.created_at);
-  return out;
+  return withPresence(out, contactAvailabilityRule(contact));
 }
 
 /** The contact inboxes of many contacts at once, keyed by contact id, oldest first. */

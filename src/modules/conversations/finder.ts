@@ -158,6 +158,9 @@ interface CounterRow {
 
 const ZERO_COUNTS: Counts = { mine_count: 0, assigned_count: 0, unassigned_count: 0, all_count: 0 };
 
+/** What the list's cached rendering is checked against (conversations/fragments.ts). */
+export type ConversationStamp = Pick<Row<'conversations'>, 'id' | 'render_version' | 'team_id'>;
+
 /** ConversationFinder#perform: the page of conversations and the four counts. */
 export async function findConversations(
   ctx: AppContext,
@@ -165,6 +168,34 @@ export async function findConversations(
   params: ListParams,
   options: { countsOnly?: boolean } = {},
 ): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
+  const plan = await planConversations(ctx, viewer, params);
+  if (options.countsOnly) return { rows: [], counts: await plan.counts() };
+  const [counts, rows] = await Promise.all([
+    plan.counts(),
+    plan.ids ? ctx.db.selectFrom('conversations').selectAll('conversations').where('conversations.id', 'in', plan.ids).orderBy(plan.order).execute() : [],
+  ]);
+  return { rows, counts };
+}
+
+/** The same page as findConversations, as stamps only: the list renders them from its cache. */
+export async function findConversationStamps(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
+  const plan = await planConversations(ctx, viewer, params);
+  const [counts, stamps] = await Promise.all([
+    plan.counts(),
+    plan.ids
+      ? ctx.db
+          .selectFrom('conversations')
+          .select(['conversations.id', 'conversations.render_version', 'conversations.team_id'])
+          .where('conversations.id', 'in', plan.ids)
+          .orderBy(plan.order)
+          .execute()
+      : [],
+  ]);
+  return { stamps, counts };
+}
+
+/** The list's filters as a count and as the page's ids (null: nothing can match). */
+async function planConversations(ctx: AppContext, viewer: Viewer, params: ListParams) {
   const db = ctx.db;
   const conds: Condition[] = [];
   // What the counters can answer: set to false by any filter they do not know.
@@ -257,14 +288,13 @@ export async function findConversations(
     const unassigned = Number(countRow.unassigned_count);
     return { mine_count: Number(countRow.mine_count), assigned_count: all - unassigned, unassigned_count: unassigned, all_count: all };
   };
-  if (options.countsOnly) return { rows: [], counts: await countsQuery() };
-
   // The page's ids come from an index alone (however deep the page); then 25 rows are read.
   let ids = db.selectFrom('conversations').select('conversations.id').where(where);
   if (params.assignee_type === 'me') ids = ids.where('conversations.assignee_id', '=', viewer.userId);
   else if (params.assignee_type === 'unassigned') ids = ids.where('conversations.assignee_id', 'is', null);
   else if (params.assignee_type === 'assigned') ids = ids.where('conversations.assignee_id', 'is not', null);
-  ids = ids.orderBy(orderClause(params.sort_by));
+  const order = orderClause(params.sort_by);
+  ids = ids.orderBy(order);
 
   const within = Number(params.updated_within);
   if (params.updated_within !== undefined && params.updated_within !== '' && Number.isFinite(within)) {
@@ -273,12 +303,6 @@ export async function findConversations(
     const page = pageNumber(params.page);
     ids = ids.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
   }
-  // Counts and page are independent: on PostgreSQL they run on two connections at once.
-  const [counts, rows] = await Promise.all([
-    countsQuery(),
-    empty
-      ? []
-      : db.selectFrom('conversations').selectAll('conversations').where('conversations.id', 'in', ids).orderBy(orderClause(params.sort_by)).execute(),
-  ]);
-  return { rows, counts };
+  // Counts and page are independent: on PostgreSQL the callers run them on two connections at once.
+  return { counts: countsQuery, ids: empty ? null : ids, order };
 }

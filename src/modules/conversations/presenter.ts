@@ -40,6 +40,9 @@ export function agentBotSlimJson(bot: Row<'agent_bots'>): Record<string, unknown
   return out;
 }
 
+/** Marks a rendered item that depends on the time it was rendered at (conversations/fragments.ts). */
+export const CLOCK_DEPENDENT = Symbol('clockDependent');
+
 const byId = <T extends { id: number }>(rows: T[]): Map<number, T> => new Map(rows.map((r) => [r.id, r]));
 const uniq = (ids: (number | null)[]): number[] => [...new Set(ids.filter((v): v is number => v !== null))];
 
@@ -169,7 +172,7 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
     canReply = at !== undefined && Date.now() < at + window * 3_600_000;
   }
 
-  return {
+  const item = {
     meta,
     id: row.display_id,
     messages: summary?.messages ?? [],
@@ -197,6 +200,9 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
     waiting_since: seconds(row.waiting_since),
     sla_policy_id: row.sla_policy_id,
   };
+  // can_reply here depends on the clock (the API channel's reply window): never reuse it.
+  if (window !== undefined) Object.defineProperty(item, CLOCK_DEPENDENT, { value: true, enumerable: false });
+  return item;
 }
 
 /**

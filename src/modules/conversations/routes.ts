@@ -12,7 +12,8 @@ import { buildFilterExpression } from '../filters/engine.js';
 import { emitMessageCreated, insertMessage, type Actor as MessageActor, type CreatedMessage } from '../messages/service.js';
 import { presentAgent } from '../users/presenter.js';
 import { CONVERSATION_FILTER_CATALOGUE, expandStatusAll } from './filter-catalogue.js';
-import { findConversations, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
+import { renderConversationList } from './fragments.js';
+import { findConversations, findConversationStamps, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
 import { agentBotSlimJson, presentConversation, presentConversations, statusName, teamAsJson } from './presenter.js';
 import {
   AssignmentBody,
@@ -84,7 +85,8 @@ const viewerUserId = (request: FastifyRequest): number | null => (request.princi
 /** `head :ok` */
 const ok = (reply: FastifyReply) => reply.status(200).send();
 /** `render json: nil` */
-const jsonNull = (reply: FastifyReply) => reply.status(200).type('application/json; charset=utf-8').send('null');
+const JSON_TYPE = 'application/json; charset=utf-8';
+const jsonNull = (reply: FastifyReply) => reply.status(200).type(JSON_TYPE).send('null');
 
 /**
  * Api::V1::Accounts::ConversationsController and its nested controllers (assignments, labels,
@@ -128,10 +130,12 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- the list ----
 
-  app.get('/conversations', { schema: { querystring: ListQuery } }, async (request) => {
+  app.get('/conversations', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const viewer = await viewerOf(request);
-    const { rows, counts } = await findConversations(ctx, viewer, listParams(request.query));
-    return { data: { meta: counts, payload: await presentConversations(db(), rows, viewer.userId) } };
+    const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query));
+    // Items come as JSON text from the render cache (fragments.ts).
+    const payload = await renderConversationList(db(), stamps, viewer.userId);
+    return reply.type(JSON_TYPE).send(`{"data":{"meta":${JSON.stringify(counts)},"payload":${payload}}}`);
   });
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {

@@ -1,7 +1,7 @@
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
-import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { userPushData } from '../users/presenter.js';
 import { contactPushData } from '../contacts/presenter.js';
 import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow, type MessageRow } from './service.js';
 
@@ -104,16 +104,11 @@ export async function messagesMeta(db: Db, conversation: ConversationRow): Promi
     contact: contact ? contactPushData(contact) : null,
   };
   if (assignee) {
-    const status =
+    const membership =
       assignee.account_id !== null && assignee.user_id !== null && assignee.availability !== null && assignee.auto_offline !== null
-        ? availabilityStatus({
-            account_id: assignee.account_id,
-            user_id: assignee.user_id,
-            availability: assignee.availability,
-            auto_offline: assignee.auto_offline,
-          })
-        : 'offline';
-    meta.assignee = userPushData(assignee, status);
+        ? { account_id: assignee.account_id, user_id: assignee.user_id, availability: assignee.availability, auto_offline: assignee.auto_offline }
+        : null;
+    meta.assignee = userPushData(assignee, membership);
   }
   meta.agent_last_seen_at = isoTime(conversation.agent_last_seen_at);
   meta.assignee_last_seen_at = isoTime(conversation.assignee_last_seen_at);

@@ -3,7 +3,7 @@ import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
-import { availabilityStatus, userPushData } from '../users/presenter.js';
+import { userPushData } from '../users/presenter.js';
 import { contactPushData } from '../contacts/presenter.js';
 import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
 import { attachmentUrl } from './files.js';
@@ -59,7 +59,7 @@ async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<num
     const user = userById.get(r.sender_id);
     if (!user) continue;
     const m = membershipOf.get(`${r.account_id}:${user.id}`);
-    senders.set(`User:${user.id}:${r.account_id}`, userPushData(user, m ? availabilityStatus(m) : 'offline'));
+    senders.set(`User:${user.id}:${r.account_id}`, userPushData(user, m ?? null));
   }
   for (const c of contacts) senders.set(senderKey('Contact', c.id), contactPushData(c));
   for (const b of bots) senders.set(senderKey('AgentBot', b.id), agentBotSenderData(b));

@@ -2,7 +2,7 @@ import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
 import { accessTokenOf } from '../../auth/tokens.js';
-import { isPresent } from '../../realtime/presence.js';
+import { presenceValue, withPresence, type PresenceRule } from '../../realtime/presence.js';
 import { accountStatusName } from '../accounts/service.js';
 import type { Static } from '@sinclair/typebox';
 import type { AgentSchema, ProfileSchema } from './schemas.js';
@@ -11,12 +11,18 @@ import { availabilityName, membershipsOf, roleName, type AccountUserRow, type Us
 export const availableName = (user: Pick<UserRow, 'display_name' | 'name'>): string =>
   user.display_name && user.display_name.trim() !== '' ? user.display_name : user.name;
 
+type AvailabilityFields = Pick<AccountUserRow, 'account_id' | 'user_id' | 'availability' | 'auto_offline'>;
+
 /** AvailabilityStatusable#user_availability_status: with auto_offline, absence means offline. */
-export function availabilityStatus(m: Pick<AccountUserRow, 'account_id' | 'user_id' | 'availability' | 'auto_offline'>): string {
+export function availabilityRule(m: AvailabilityFields): PresenceRule {
   const configured = availabilityName(m.availability);
-  if (!m.auto_offline) return configured;
-  return isPresent(m.account_id, 'User', m.user_id) ? configured : 'offline';
+  return { accountId: m.account_id, type: 'User', id: m.user_id, present: configured, absent: m.auto_offline ? 'offline' : configured };
 }
+
+export const availabilityStatus = (m: AvailabilityFields): string => presenceValue(availabilityRule(m));
+
+/** A user without a membership in the account renders as offline. */
+const OFFLINE = 'offline';
 
 export type Profile = Static<typeof ProfileSchema>;
 export type Agent = Static<typeof AgentSchema>;
@@ -99,7 +105,7 @@ export async function presentPlatformUser(db: Db, user: UserRow): Promise<Record
 /** api/v1/models/_agent.json.jbuilder — a user as seen inside one account. */
 export function presentAgent(user: UserRow, membership: AccountUserRow): Agent {
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
-  return {
+  const out = {
     id: user.id,
     account_id: membership.account_id,
     availability_status: availabilityStatus(membership),
@@ -113,17 +119,19 @@ export function presentAgent(user: UserRow, membership: AccountUserRow): Agent {
     role: roleName(membership.role),
     thumbnail: user.avatar_url ?? '',
   };
+  return withPresence(out, availabilityRule(membership));
 }
 
 /** User#push_event_data — how a user appears inside conversations and messages. */
-export function userPushData(user: Pick<UserRow, 'id' | 'name' | 'display_name' | 'avatar_url'>, availability: string): Record<string, unknown> {
-  return {
+export function userPushData(user: Pick<UserRow, 'id' | 'name' | 'display_name' | 'avatar_url'>, membership: AvailabilityFields | null): Record<string, unknown> {
+  const out = {
     id: user.id,
     name: user.name,
     available_name: availableName(user),
     avatar_url: user.avatar_url ?? '',
     type: 'user',
-    availability_status: availability,
+    availability_status: OFFLINE,
     thumbnail: user.avatar_url ?? '',
   };
+  return membership ? withPresence(out, availabilityRule(membership)) : out;
 }

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Db } from '../../context.js';
+import type { Database } from '../../db/types.js';
+import { precompiled } from '../../db/precompiled.js';
+import { PRESENCE_RULE, presenceValue, type PresenceRule } from '../../realtime/presence.js';
+import type { ConversationStamp } from './finder.js';
+import { CLOCK_DEPENDENT, presentConversations } from './presenter.js';
+
+/**
+ * The conversation list's items, rendered once and reused while nothing they show has changed.
+ *
+ * An item is cached as JSON text under (conversation id, whether the viewer is in its team) and
+ * is served only while the conversation's `render_version` and the database's render epoch are
+ * the ones it was rendered at; triggers move those on every change the item shows (migration
+ * 0610), whichever process writes, so a reused item is exactly what a fresh render would give.
+ * What is not data is decided when served: each `availability_status` is a hole filled from
+ * presence, and items whose `can_reply` depends on the clock are never kept.
+ * Per process and per database, bounded; a miss renders with presentConversations.
+ */
+
+interface Fragment {
+  /** JSON text around the holes: texts.length === rules.length + 1. */
+  texts: string[];
+  rules: PresenceRule[];
+}
+
+interface Entry extends Fragment {
+  version: number;
+  epoch: number;
+}
+
+const MAX_ENTRIES = 10_000;
+const caches = new WeakMap<Kysely<Database>, Map<string, Entry>>();
+
+// A hole's mark carries a per-process random nonce, so no stored text can imitate one.
+const NONCE = randomBytes(12).toString('hex');
+const MARK = `\u0001${NONCE}:`;
+const HOLE = new RegExp(`"\\\\u0001${NONCE}:\\d+"`);
+
+const epochQuery = precompiled((db) => db.selectFrom('render_epochs').select('v').where('id', '=', 1));
+const viewerTeamsQuery = precompiled((db, userId: number) => db.selectFrom('team_members').select('team_id').where('user_id', '=', userId));
+
+function cacheOf(db: Kysely<Database>): Map<string, Entry> {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  return cache;
+}
+
+/** JSON text of a rendered item, cut where presence decides a value. */
+export function toFragment(item: object): Fragment {
+  const rules: PresenceRule[] = [];
+  const json = JSON.stringify(item, function (this: Record<PropertyKey, unknown>, key: string, value: unknown) {
+    if (key !== 'availability_status') return value;
+    const rule = this[PRESENCE_RULE] as PresenceRule | undefined;
+    if (!rule || rule.present === rule.absent) return value;
+    rules.push(rule);
+    return `${MARK}${rules.length - 1}`;
+  });
+  return { texts: json.split(HOLE), rules };
+}
+
+export function fillFragment(fragment: Fragment): string {
+  let out = fragment.texts[0];
+  for (let i = 0; i < fragment.rules.length; i++) out += `"${presenceValue(fragment.rules[i])}"${fragment.texts[i + 1]}`;
+  return out;
+}
+
+/** The page's items as a JSON array, in the stamps' order (conversations deleted meanwhile are left out). */
+export async function renderConversationList(db: Db, stamps: ConversationStamp[], viewerUserId: number | null): Promise<string> {
+  if (stamps.length === 0) return '[]';
+  const root = db as Kysely<Database>;
+  const cache = cacheOf(root);
+  const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
+  const [[epochRow], teamRows] = await Promise.all([epochQuery(root), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
+  const epoch = epochRow?.v ?? 0;
+  const viewerTeams = new Set(teamRows.map((t) => t.team_id));
+  const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
+
+  const fragments = new Map<number, Fragment>();
+  const missing: number[] = [];
+  for (const stamp of stamps) {
+    const hit = cache.get(keyOf(stamp));
+    if (hit && hit.version === stamp.render_version && hit.epoch === epoch) fragments.set(stamp.id, hit);
+    else missing.push(stamp.id);
+  }
+  if (missing.length > 0) {
+    const rows = await db.selectFrom('conversations').selectAll().where('id', 'in', missing).execute();
+    const items = await presentConversations(db, rows, viewerUserId);
+    rows.forEach((row, i) => {
+      const fragment = toFragment(items[i]);
+      fragments.set(row.id, fragment);
+      if ((items[i] as Record<PropertyKey, unknown>)[CLOCK_DEPENDENT]) return;
+      // Under the version read with the row: what was rendered is at least that new.
+      if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(keyOf(row), { ...fragment, version: row.render_version, epoch });
+    });
+  }
+  const parts: string[] = [];
+  for (const stamp of stamps) {
+    const fragment = fragments.get(stamp.id);
+    if (fragment) parts.push(fillFragment(fragment));
+  }
+  return `[${parts.join(',')}]`;
+}
