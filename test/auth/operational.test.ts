@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { ENGINE, startTestApp } from '../helpers.js';
 
 describe('operational basics', () => {
@@ -56,16 +57,23 @@ describe('operational basics', () => {
         healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
       }
       assert.ok(healthy);
-      // A sign-in takes tens of milliseconds (scrypt): send it, then SIGTERM while it runs.
-      const inflight = fetch(`http://127.0.0.1:${port}/auth/sign_in`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'admin@parley.local', password: 'Password1!' }),
+      // A sign-in whose body is still arriving is in flight for certain: send half of it, give the
+      // server ample time to take the request, SIGTERM, then send the rest.
+      const body = JSON.stringify({ email: 'admin@parley.local', password: 'Password1!' });
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/auth/sign_in', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+      const inflight = new Promise<number>((resolve, reject) => {
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
       });
-      await new Promise((r) => setTimeout(r, 5));
+      req.write(body.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGTERM');
-      const res = await inflight;
-      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 100));
+      req.end(body.slice(10));
+      assert.equal(await inflight, 200);
       const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
       assert.equal(code, 0);
     } finally {

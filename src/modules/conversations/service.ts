@@ -1,3 +1,4 @@
+import { precompiled } from '../../db/precompiled.js';
 import { EventEmitter } from 'node:events';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Db } from '../../context.js';
@@ -35,14 +36,13 @@ export function actorFromRequest(request: FastifyRequest): Actor | null {
 // Finding and authorizing
 
 /** Current.account.conversations.find_by!(display_id:) — another account's conversation is a 404. */
+const conversationByDisplayId = precompiled((db, accountId: number, displayId: number) =>
+  db.selectFrom('conversations').selectAll().where('account_id', '=', accountId).where('display_id', '=', displayId),
+);
+
 export async function findConversation(db: Db, accountId: number, displayId: number): Promise<ConversationRow> {
   if (!Number.isSafeInteger(displayId)) throw notFound();
-  const row = await db
-    .selectFrom('conversations')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('display_id', '=', displayId)
-    .executeTakeFirst();
+  const [row] = await conversationByDisplayId(db, accountId, displayId);
   if (!row) throw notFound();
   return row;
 }

@@ -1,3 +1,4 @@
+import { precompiled } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
@@ -37,7 +38,8 @@ const blank = (v: string | undefined): v is undefined => v === undefined || v.tr
  * (conversation_id, id) index from one end, so the size of the conversation does not matter.
  */
 export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessageRow[]> {
-  let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
+  const plain = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
+  let q = plain;
   if (!blank(cursor.filter_internal_messages)) {
     q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
   }
@@ -52,8 +54,31 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
   if (after !== null) {
     return q.where('id', '>', after).orderBy('id', 'asc').limit(AFTER_LIMIT).execute();
   }
+  if (q === plain) return (await latestMessages(db, conversation.id)).reverse();
   return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
 }
+
+// The default page (no cursor, no filter) is what clients ask for most: compiled once.
+const latestMessages = precompiled((db, conversationId: number) =>
+  db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(LATEST_LIMIT),
+);
+const contactById = precompiled((db, id: number) => db.selectFrom('contacts').selectAll().where('id', '=', id));
+const assigneeInAccount = precompiled((db, userId: number, accountId: number) =>
+  db
+    .selectFrom('users')
+    .leftJoin('account_users', (j) => j.onRef('account_users.user_id', '=', 'users.id').on('account_users.account_id', '=', accountId))
+    .select([
+      'users.id',
+      'users.name',
+      'users.display_name',
+      'users.avatar_url',
+      'account_users.account_id',
+      'account_users.user_id',
+      'account_users.availability',
+      'account_users.auto_offline',
+    ])
+    .where('users.id', '=', userId),
+);
 
 /** Conversation#cached_label_list_array, falling back to the taggings when the cache is empty. */
 async function labelsOf(db: Db, conversation: ConversationRow): Promise<string[]> {
@@ -75,28 +100,10 @@ async function labelsOf(db: Db, conversation: ConversationRow): Promise<string[]
 
 /** messages/index.json.jbuilder's meta. */
 export async function messagesMeta(db: Db, conversation: ConversationRow): Promise<Record<string, unknown>> {
-  const [labels, contact, assignee] = await Promise.all([
+  const [labels, [contact], [assignee]] = await Promise.all([
     labelsOf(db, conversation),
-    db.selectFrom('contacts').selectAll().where('id', '=', conversation.contact_id).executeTakeFirst(),
-    conversation.assignee_id === null
-      ? undefined
-      : db
-          .selectFrom('users')
-          .leftJoin('account_users', (j) =>
-            j.onRef('account_users.user_id', '=', 'users.id').on('account_users.account_id', '=', conversation.account_id),
-          )
-          .select([
-            'users.id',
-            'users.name',
-            'users.display_name',
-            'users.avatar_url',
-            'account_users.account_id',
-            'account_users.user_id',
-            'account_users.availability',
-            'account_users.auto_offline',
-          ])
-          .where('users.id', '=', conversation.assignee_id)
-          .executeTakeFirst(),
+    contactById(db, conversation.contact_id),
+    conversation.assignee_id === null ? [] : assigneeInAccount(db, conversation.assignee_id, conversation.account_id),
   ]);
   const meta: Record<string, unknown> = {
     labels,
