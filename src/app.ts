@@ -93,6 +93,7 @@ export async function buildApp(
     }
   });
   app.decorateRequest('principal', null);
+  app.decorateRequest('authEpoch', undefined);
   app.decorateRequest('account', null);
   app.decorateRequest('accountUser', null);
 

@@ -1,36 +1,46 @@
 import type { Kysely } from 'kysely';
-import { sqliteVersion } from '../db/connection.js';
+import { precompiled } from '../db/precompiled.js';
+import { AUTH_EPOCH } from '../db/migrations/0010_auth_cache_epoch.js';
 import type { Database } from '../db/types.js';
 
+const epochQuery = precompiled((db) => db.selectFrom('cache_epochs').select('v').where('id', '=', AUTH_EPOCH));
+
 /**
- * Read-through caches for what every request looks up (token owner, account, membership).
- * An entry is served only while the database version it was read at is still current, so a
- * write — by this process or another on the same SQLite file — invalidates every entry at once:
- * the cache never answers with data a query would not return. On PostgreSQL, where other
- * processes write unseen, nothing is cached.
+ * The auth epoch (migration 0010): moves with every change of accounts, users, memberships,
+ * access tokens and agent bots, by whichever process. Read once per request.
  */
-export class VersionedCache<V> {
-  /** One map per database: versions of two databases say nothing about each other. */
-  private readonly byDb = new WeakMap<Kysely<Database>, Map<string, { version: string; value: V }>>();
+export async function readAuthEpoch(db: Kysely<Database>): Promise<number> {
+  const [row] = await epochQuery(db);
+  return row?.v ?? 0;
+}
+
+/**
+ * Read-through caches for what every request looks up (token owner, account, membership). An
+ * entry is served only to a request that read the same auth epoch it was loaded at, so the cache
+ * never answers with data a query would not return — on either engine, with any number of
+ * processes — while writes to other tables (messages, conversations, contacts) leave it warm.
+ * Values are shared between requests: never mutate them.
+ */
+export class EpochCache<V> {
+  /** One map per database: epochs of two databases say nothing about each other. */
+  private readonly byDb = new WeakMap<Kysely<Database>, Map<string, { epoch: number; value: V }>>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  async get(db: Kysely<Database>, key: string, load: () => Promise<V>): Promise<V> {
-    const version = sqliteVersion(db);
-    if (version === null) return load();
+  /** `epoch` as read by this request before anything it caches; undefined: no caching. */
+  async get(db: Kysely<Database>, epoch: number | undefined, key: string, load: () => Promise<V>): Promise<V> {
+    if (epoch === undefined) return load();
     let entries = this.byDb.get(db);
     if (!entries) {
       entries = new Map();
       this.byDb.set(db, entries);
     }
     const hit = entries.get(key);
-    if (hit && hit.version === version) return hit.value;
+    if (hit && hit.epoch === epoch) return hit.value;
+    // Loaded after the epoch was read, so at least that new: safe to serve at that epoch.
     const value = await load();
-    // Only keep it if nothing was written while it loaded.
-    if (sqliteVersion(db) === version) {
-      if (entries.size >= this.maxEntries) entries.clear();
-      entries.set(key, { version, value });
-    }
+    if (entries.size >= this.maxEntries) entries.clear();
+    entries.set(key, { epoch, value });
     return value;
   }
 }

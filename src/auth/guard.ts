@@ -5,7 +5,7 @@ import { notFound, unauthorized } from '../lib/errors.js';
 import { safeEqual, sha256 } from '../lib/random.js';
 import { markPresent } from '../realtime/presence.js';
 import { precompiled } from '../db/precompiled.js';
-import { VersionedCache } from './cache.js';
+import { EpochCache, readAuthEpoch } from './cache.js';
 
 export type UserRow = Row<'users'>;
 export type AgentBotRow = Row<'agent_bots'>;
@@ -22,10 +22,10 @@ const tokenByDigest = precompiled((db, digest: string) =>
 const userById = precompiled((db, id: number) => db.selectFrom('users').selectAll().where('id', '=', id));
 const botById = precompiled((db, id: number) => db.selectFrom('agent_bots').selectAll().where('id', '=', id));
 
-// Every request resolves these; the caches answer until the database changes (auth/cache.ts).
-const principals = new VersionedCache<Principal | null>();
-const accounts = new VersionedCache<AccountRow | undefined>();
-const memberships = new VersionedCache<AccountUserRow | undefined>();
+// Every request resolves these; the caches answer while the auth epoch stands (auth/cache.ts).
+const principals = new EpochCache<Principal | null>();
+const accounts = new EpochCache<AccountRow | undefined>();
+const memberships = new EpochCache<AccountUserRow | undefined>();
 
 const accountById = precompiled((db, id: number) => db.selectFrom('accounts').selectAll().where('id', '=', id));
 const membership = precompiled((db, accountId: number, userId: number) =>
@@ -37,6 +37,8 @@ export const ROLE = { agent: 0, administrator: 1 } as const;
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The auth epoch this request read first (auth/cache.ts); its cached lookups are at it. */
+    authEpoch: number | undefined;
     account: AccountRow | null;
     accountUser: AccountUserRow | null;
   }
@@ -62,7 +64,8 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   if (token) {
     if (token.length > 256) throw unauthorized(INVALID_TOKEN);
     const digest = sha256(token);
-    const principal = await principals.get(ctx.db, digest, () => principalForToken(ctx, digest, token));
+    request.authEpoch = await readAuthEpoch(ctx.db);
+    const principal = await principals.get(ctx.db, request.authEpoch, digest, () => principalForToken(ctx, digest, token));
     if (!principal) throw unauthorized(INVALID_TOKEN);
     return principal;
   }
@@ -116,12 +119,12 @@ export async function loadAccountScope(ctx: AppContext, request: FastifyRequest,
   const raw = (request.params as Record<string, string | undefined>).account_id;
   const accountId = Number(raw);
   if (!Number.isSafeInteger(accountId) || accountId <= 0) throw notFound();
-  const account = await accounts.get(ctx.db, String(accountId), async () => (await accountById(ctx.db, accountId))[0]);
+  const account = await accounts.get(ctx.db, request.authEpoch, String(accountId), async () => (await accountById(ctx.db, accountId))[0]);
   if (!account) throw notFound();
   if (account.status !== 0) throw unauthorized('Account is suspended');
   if (principal.kind === 'user') {
     const userId = principal.user.id;
-    const accountUser = await memberships.get(ctx.db, `${accountId}:${userId}`, async () => (await membership(ctx.db, accountId, userId))[0]);
+    const accountUser = await memberships.get(ctx.db, request.authEpoch, `${accountId}:${userId}`, async () => (await membership(ctx.db, accountId, userId))[0]);
     if (!accountUser) throw unauthorized('You are not authorized to access this account');
     request.accountUser = accountUser;
     markPresent(accountId, 'User', principal.user.id);

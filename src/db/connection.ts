@@ -56,41 +56,20 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
  * Kysely's SQLite driver prepares every query afresh; preparing costs more than running most of
  * ours. Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
  * Statements are only ever run synchronously (all/run), so sharing one is safe.
- * Statements that write bump this connection's write generation (see sqliteVersion).
  */
 function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = sqlite.prepare.bind(sqlite);
-  const state = { generation: 0 };
-  writeState.set(sqlite, state);
-  // Commit and rollback count as writes too: a rollback undoes what earlier statements changed.
-  const counting = (stmt: SQLite.Statement, source: string): SQLite.Statement => {
-    if (stmt.readonly && !/^\s*(commit|rollback|end|release)/i.test(source)) return stmt;
-    const bump = <T>(result: T): T => {
-      state.generation++;
-      return result;
-    };
-    return new Proxy(stmt, {
-      get(target, prop) {
-        if (prop === 'run' || prop === 'all' || prop === 'get') {
-          const fn = target[prop] as (...a: unknown[]) => unknown;
-          return (...args: unknown[]) => bump(fn.apply(target, args));
-        }
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  };
-  const proxy = new Proxy(sqlite, {
-    get(target, prop, receiver) {
+  return new Proxy(sqlite, {
+    get(target, prop) {
       if (prop !== 'prepare') {
-        const value = Reflect.get(target, prop, receiver) as unknown;
+        const value = Reflect.get(target, prop) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       }
       return (source: string) => {
         let stmt = cache.get(source);
         if (!stmt) {
-          stmt = counting(prepare(source), source);
+          stmt = prepare(source);
           if (cache.size >= limit) cache.delete(cache.keys().next().value!);
           cache.set(source, stmt);
         }
@@ -98,35 +77,4 @@ function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Datab
       };
     },
   });
-  writeState.set(proxy, state);
-  // Other connections' commits: read at most once per event-loop iteration (a few µs each, and
-  // every cached lookup of a request would otherwise ask). Requests handled within one iteration
-  // are concurrent, so ordering another process's commit after all of them is a valid order.
-  const dataVersion = prepare('PRAGMA data_version').pluck();
-  let external: number | null = null;
-  const forget = () => {
-    external = null;
-  };
-  versionReaders.set(proxy, () => {
-    if (external === null) {
-      external = dataVersion.get() as number;
-      setImmediate(forget);
-    }
-    return `${state.generation}:${external}`;
-  });
-  return proxy;
-}
-
-const writeState = new WeakMap<SQLite.Database, { generation: number }>();
-const versionReaders = new WeakMap<SQLite.Database, () => string>();
-
-/**
- * A value that changes whenever the database may have changed: this connection's writes (a
- * counter bumped by every writing statement) and other connections' commits (SQLite's
- * data_version, e.g. the CLI working on the same file). Null on PostgreSQL, where other
- * processes write unseen. Lets hot reads be cached exactly (auth/cache.ts).
- */
-export function sqliteVersion(db: Kysely<Database>): string | null {
-  const raw = rawSqlite.get(db);
-  return raw ? (versionReaders.get(raw)?.() ?? null) : null;
 }

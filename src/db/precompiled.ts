@@ -12,8 +12,8 @@ class Slot {
  * per database and then run with new arguments: building and compiling cost more than SQLite
  * takes to answer these lookups. The builder must use each argument only as a bound value.
  * On SQLite the root database runs it synchronously on its cached statement, skipping the
- * driver's connection hand-off (these are single-row reads of committed-or-in-flight rows of
- * the one connection, which is what any query on that connection sees anyway).
+ * driver's connection hand-off, unless a transaction is open on the connection (then it queues
+ * behind it like any query, so it only ever sees committed rows).
  */
 export function precompiled<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
@@ -29,7 +29,9 @@ export function precompiled<A extends unknown[], O>(
     }
     const parameters = compiled.template.map((p) => (p instanceof Slot ? args[p.index] : p));
     const sqlite = rawSqlite.get(db);
-    if (sqlite) return sqlite.prepare(compiled.sql).all(...parameters) as O[];
+    // Not while another request's transaction is open on the connection: it would see that
+    // transaction's uncommitted rows. Kysely's path waits for it instead.
+    if (sqlite && !sqlite.inTransaction) return sqlite.prepare(compiled.sql).all(...parameters) as O[];
     const result = await db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters));
     return result.rows;
   };

@@ -399,6 +399,7 @@ export interface RenderEpochsTable {
 
 export interface Database {
   render_epochs: RenderEpochsTable;
+  cache_epochs: RenderEpochsTable;
   accounts: AccountsTable;
   users: UsersTable;
   account_users: AccountUsersTable;

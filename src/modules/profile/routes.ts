@@ -42,7 +42,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/profile', { schema: { tags, response: { 200: ProfileSchema } } }, async (request) => {
     const principal = request.principal;
     // Authenticated by its access token: that token is the one the profile shows.
-    return presentProfile(ctx.db, currentUser(request), principal?.kind === 'user' ? principal.accessToken : undefined);
+    return presentProfile(ctx.db, currentUser(request), principal?.kind === 'user' ? principal.accessToken : undefined, request.authEpoch);
   });
 
   const update = async (user: ReturnType<typeof currentUser>, params: ProfileParams) => {

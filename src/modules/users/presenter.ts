@@ -38,8 +38,8 @@ function activeMembership(memberships: Membership[]): Membership | undefined {
  * What both user shapes (the profile and the Platform API's user) render, in jbuilder order:
  * `head` comes before the profile's inviter_id, `tail` after it.
  */
-async function userParts(db: Db, user: UserRow, knownToken?: string) {
-  const [token, memberships] = await Promise.all([knownToken ?? accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id)]);
+async function userParts(db: Db, user: UserRow, knownToken?: string, authEpoch?: number) {
+  const [token, memberships] = await Promise.all([knownToken ?? accessTokenOf(db, 'User', user.id), membershipsOf(db, user.id, authEpoch)]);
   const active = activeMembership(memberships);
   const custom = parseJson<JsonObject>(user.custom_attributes, {});
   const head = {
@@ -66,8 +66,8 @@ async function userParts(db: Db, user: UserRow, knownToken?: string) {
 }
 
 /** api/v1/models/_user.json.jbuilder — the profile and the sign-in response. */
-export async function presentProfile(db: Db, user: UserRow, knownToken?: string): Promise<Profile> {
-  const { head, tail, active, memberships } = await userParts(db, user, knownToken);
+export async function presentProfile(db: Db, user: UserRow, knownToken?: string, authEpoch?: number): Promise<Profile> {
+  const { head, tail, active, memberships } = await userParts(db, user, knownToken, authEpoch);
   return {
     ...head,
     inviter_id: active?.inviter_id ?? null,

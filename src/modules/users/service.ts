@@ -6,7 +6,7 @@ import { hashPassword, passwordProblems, verifyPassword } from '../../auth/passw
 import { deleteAccessTokens, issueAccessToken } from '../../auth/tokens.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
 import { precompiled } from '../../db/precompiled.js';
-import { VersionedCache } from '../../auth/cache.js';
+import { EpochCache } from '../../auth/cache.js';
 import { secureToken } from '../../lib/random.js';
 
 export type UserRow = Row<'users'>;
@@ -229,9 +229,10 @@ const membershipsQuery = precompiled((db, userId: number) =>
 );
 
 /** The user's accounts with their membership in each (profile, sign-in). */
-export function membershipsOf(db: Db, userId: number) {
-  return membershipCache.get(db, String(userId), () => membershipsQuery(db, userId));
+export function membershipsOf(db: Db, userId: number, authEpoch?: number) {
+  return membershipCache.get(db, authEpoch, String(userId), () => membershipsQuery(db, userId));
 }
-const membershipCache = new VersionedCache<Awaited<ReturnType<typeof membershipsQuery>>>();
+/** Cached only for a caller that read the auth epoch (request.authEpoch). */
+const membershipCache = new EpochCache<Awaited<ReturnType<typeof membershipsQuery>>>();
 
 export const userCustomAttributes = (user: UserRow): JsonObject => parseJson<JsonObject>(user.custom_attributes, {});
