@@ -5,7 +5,8 @@ import { notFound, unauthorized } from '../lib/errors.js';
 import { safeEqual, sha256 } from '../lib/random.js';
 import { markPresent } from '../realtime/presence.js';
 import { precompiled } from '../db/precompiled.js';
-import { EpochCache, readAuthEpoch } from './cache.js';
+import { EpochCache } from '../db/epochs.js';
+import { readAuthEpoch } from './cache.js';
 
 export type UserRow = Row<'users'>;
 export type AgentBotRow = Row<'agent_bots'>;

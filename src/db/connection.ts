@@ -40,9 +40,8 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const cached = withStatementCache(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-  rawSqlite.set(db, cached);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  rawSqlite.set(db, sqlite);
   return {
     db,
     engine: 'sqlite',

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
 import { rawSqlite } from './connection.js';
 
@@ -18,21 +19,38 @@ class Slot {
 export function precompiled<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
 ): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
-  const byDb = new WeakMap<Kysely<Database>, { sql: string; template: readonly unknown[] }>();
+  const byDb = new WeakMap<Kysely<Database>, Compiled>();
   return async (db, ...args) => {
     let compiled = byDb.get(db);
     if (!compiled) {
       const slots = args.map((_, i) => new Slot(i)) as unknown as A;
       const query = build(db, ...slots).compile();
-      compiled = { sql: query.sql, template: query.parameters };
+      const sqlite = rawSqlite.get(db);
+      compiled = {
+        sql: query.sql,
+        template: query.parameters,
+        slots: query.parameters.map((p) => (p instanceof Slot ? p.index : -1)),
+        sqlite,
+        statement: sqlite?.prepare(query.sql),
+      };
       byDb.set(db, compiled);
     }
-    const parameters = compiled.template.map((p) => (p instanceof Slot ? args[p.index] : p));
-    const sqlite = rawSqlite.get(db);
+    const { template, slots } = compiled;
+    const parameters = new Array<unknown>(template.length);
+    for (let i = 0; i < template.length; i++) parameters[i] = slots[i] >= 0 ? args[slots[i]] : template[i];
     // Not while another request's transaction is open on the connection: it would see that
     // transaction's uncommitted rows. Kysely's path waits for it instead.
-    if (sqlite && !sqlite.inTransaction) return sqlite.prepare(compiled.sql).all(...parameters) as O[];
+    if (compiled.statement && !compiled.sqlite!.inTransaction) return compiled.statement.all(...parameters) as O[];
     const result = await db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters));
     return result.rows;
   };
+}
+
+interface Compiled {
+  sql: string;
+  template: readonly unknown[];
+  /** For each parameter, the argument it takes (or -1: a constant of the query). */
+  slots: number[];
+  sqlite: SQLite.Database | undefined;
+  statement: SQLite.Statement | undefined;
 }

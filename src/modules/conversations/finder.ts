@@ -4,6 +4,8 @@ import type { Database, Row } from '../../db/types.js';
 import { notFound } from '../../lib/errors.js';
 import { pageNumber } from '../../lib/params.js';
 import { STATUSES } from './presenter.js';
+import { EpochCache, readEpoch } from '../../db/epochs.js';
+import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
 
 export const PER_PAGE = 25;
 
@@ -117,11 +119,17 @@ const toId = (v: unknown): number | null => {
  * are only account, status, inboxes, team and at most one label: a few hundred counter rows
  * instead of tens of thousands of conversations.
  */
-async function countersCounts(
-  ctx: AppContext,
-  viewer: Viewer,
-  filters: { status: number | null; inboxId: number | null; inboxIds: number[] | null; teamId: number | null; label: string | null },
-): Promise<Counts> {
+async function countersCounts(ctx: AppContext, viewer: Viewer, filters: CounterFilters): Promise<Counts> {
+  // SQLite: reused until a counter changes (migration 0602); PostgreSQL reads them each time.
+  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', COUNTS_EPOCH) : undefined;
+  const key = JSON.stringify([viewer.accountId, viewer.userId, filters.status, filters.inboxId, filters.inboxIds, filters.teamId, filters.label]);
+  return { ...(await countsCache.get(ctx.db, epoch, key, () => readCounters(ctx, viewer, filters))) };
+}
+
+type CounterFilters = { status: number | null; inboxId: number | null; inboxIds: number[] | null; teamId: number | null; label: string | null };
+const countsCache = new EpochCache<Counts>();
+
+async function readCounters(ctx: AppContext, viewer: Viewer, filters: CounterFilters): Promise<Counts> {
   const db = ctx.db.withTables<{
     conversation_counts: CounterRow;
     conversation_label_counts: CounterRow & { label: string };
@@ -180,17 +188,15 @@ export async function findConversations(
 /** The same page as findConversations, as stamps only: the list renders them from its cache. */
 export async function findConversationStamps(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
   const plan = await planConversations(ctx, viewer, params);
-  const [counts, stamps] = await Promise.all([
-    plan.counts(),
-    plan.ids
-      ? ctx.db
-          .selectFrom('conversations')
-          .select(['conversations.id', 'conversations.render_version', 'conversations.team_id'])
-          .where('conversations.id', 'in', plan.ids)
-          .orderBy(plan.order)
-          .execute()
-      : [],
-  ]);
+  const columns = ['conversations.id', 'conversations.render_version', 'conversations.team_id'] as const;
+  // The first page reads its 25 rows straight from the index walk; deeper pages skip their
+  // offset on the index alone, then read the 25.
+  const page = !plan.ids
+    ? []
+    : plan.deep
+      ? ctx.db.selectFrom('conversations').select(columns).where('conversations.id', 'in', plan.ids).orderBy(plan.order).execute()
+      : plan.ids.clearSelect().select(columns).execute();
+  const [counts, stamps] = await Promise.all([plan.counts(), page]);
   return { stamps, counts };
 }
 
@@ -296,13 +302,14 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
   const order = orderClause(params.sort_by);
   ids = ids.orderBy(order);
 
+  let page = 1;
   const within = Number(params.updated_within);
   if (params.updated_within !== undefined && params.updated_within !== '' && Number.isFinite(within)) {
     ids = ids.where('conversations.updated_at', '>', Date.now() - within * 1000);
   } else {
-    const page = pageNumber(params.page);
+    page = pageNumber(params.page);
     ids = ids.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
   }
   // Counts and page are independent: on PostgreSQL the callers run them on two connections at once.
-  return { counts: countsQuery, ids: empty ? null : ids, order };
+  return { counts: countsQuery, ids: empty ? null : ids, order, deep: page > 1 };
 }

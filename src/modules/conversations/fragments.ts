@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../../context.js';
 import type { Database } from '../../db/types.js';
 import { precompiled } from '../../db/precompiled.js';
+import { readEpoch } from '../../db/epochs.js';
 import { PRESENCE_RULE, presenceValue, type PresenceRule } from '../../realtime/presence.js';
 import type { ConversationStamp } from './finder.js';
 import { CLOCK_DEPENDENT, presentConversations } from './presenter.js';
@@ -38,7 +39,6 @@ const NONCE = randomBytes(12).toString('hex');
 const MARK = `\u0001${NONCE}:`;
 const HOLE = new RegExp(`"\\\\u0001${NONCE}:\\d+"`);
 
-const epochQuery = precompiled((db) => db.selectFrom('render_epochs').select('v').where('id', '=', 1));
 const viewerTeamsQuery = precompiled((db, userId: number) => db.selectFrom('team_members').select('team_id').where('user_id', '=', userId));
 
 function cacheOf(db: Kysely<Database>): Map<string, Entry> {
@@ -75,8 +75,7 @@ export async function renderConversationList(db: Db, stamps: ConversationStamp[]
   const root = db as Kysely<Database>;
   const cache = cacheOf(root);
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
-  const [[epochRow], teamRows] = await Promise.all([epochQuery(root), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
-  const epoch = epochRow?.v ?? 0;
+  const [epoch, teamRows] = await Promise.all([readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
   const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
 

@@ -6,7 +6,7 @@ import { hashPassword, passwordProblems, verifyPassword } from '../../auth/passw
 import { deleteAccessTokens, issueAccessToken } from '../../auth/tokens.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
 import { precompiled } from '../../db/precompiled.js';
-import { EpochCache } from '../../auth/cache.js';
+import { EpochCache } from '../../db/epochs.js';
 import { secureToken } from '../../lib/random.js';
 
 export type UserRow = Row<'users'>;
