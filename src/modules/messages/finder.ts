@@ -3,6 +3,7 @@ import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
 import { userPushData } from '../users/presenter.js';
+import { labelsOf } from '../conversations/presenter.js';
 import { contactPushData } from '../contacts/presenter.js';
 import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow, type MessageRow } from './service.js';
 
@@ -80,28 +81,13 @@ const assigneeInAccount = precompiled((db, userId: number, accountId: number) =>
     .where('users.id', '=', userId),
 );
 
-/** Conversation#cached_label_list_array, falling back to the taggings when the cache is empty. */
-async function labelsOf(db: Db, conversation: ConversationRow): Promise<string[]> {
-  const cached = (conversation.cached_label_list ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (cached.length > 0) return cached;
-  const rows = await db
-    .selectFrom('taggings')
-    .select('name')
-    .where('taggable_type', '=', 'Conversation')
-    .where('taggable_id', '=', conversation.id)
-    .orderBy('created_at')
-    .orderBy('name')
-    .execute();
-  return rows.map((r) => r.name);
-}
 
 /** messages/index.json.jbuilder's meta. */
 export async function messagesMeta(db: Db, conversation: ConversationRow): Promise<Record<string, unknown>> {
-  const [labels, [contact], [assignee]] = await Promise.all([
-    labelsOf(db, conversation),
+  // Conversation#cached_label_list_array: every tagging change of a conversation rewrites its
+  // cached list in the same transaction, so the list is the labels (as in the conversation list).
+  const labels = labelsOf(conversation);
+  const [[contact], [assignee]] = await Promise.all([
     contactById(db, conversation.contact_id),
     conversation.assignee_id === null ? [] : assigneeInAccount(db, conversation.assignee_id, conversation.account_id),
   ]);

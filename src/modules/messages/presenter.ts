@@ -1,7 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
-import type { Row } from '../../db/types.js';
+import type { Database, Row } from '../../db/types.js';
+import { EpochCache } from '../../db/epochs.js';
+import { readAuthEpoch } from '../../auth/cache.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
 import { userPushData } from '../users/presenter.js';
 import { contactPushData } from '../contacts/presenter.js';
@@ -13,6 +15,52 @@ type Out = Record<string, unknown>;
 /** AgentBot#push_event_data(inbox): the bot's avatar, falling back to the inbox's. */
 function agentBotSenderData(bot: Row<'agent_bots'>, inboxAvatar?: string | null): Out {
   return { id: bot.id, name: bot.name, avatar_url: bot.avatar_url ?? inboxAvatar ?? '', type: 'agent_bot' };
+}
+
+type SenderUser = Pick<Row<'users'>, 'id' | 'name' | 'display_name' | 'avatar_url'>;
+type SenderMembership = Pick<Row<'account_users'>, 'account_id' | 'user_id' | 'availability' | 'auto_offline'>;
+interface UserSender {
+  user: SenderUser;
+  membership: SenderMembership | null;
+}
+
+// Users and memberships change rarely and every page of messages shows the same few agents:
+// reused while the auth epoch (which covers both tables) stands. Null: no such user.
+const userSenderCache = new EpochCache<UserSender | null>();
+
+/** Message senders that are users, with their membership in each account, keyed "account:user". */
+async function userSenders(db: Db, userIds: number[], accountIds: number[]): Promise<Map<string, UserSender>> {
+  const out = new Map<string, UserSender>();
+  if (userIds.length === 0) return out;
+  const epoch = await readAuthEpoch(db);
+  const keys = accountIds.flatMap((a) => userIds.map((u) => ({ key: `${a}:${u}`, accountId: a, userId: u })));
+  let loaded: Promise<Map<string, UserSender | null>> | null = null;
+  // One pair of queries for all the misses, shared by their cache loads.
+  const loadAll = () =>
+    (loaded ??= (async () => {
+      const [users, memberships] = await Promise.all([
+        db.selectFrom('users').select(['id', 'name', 'display_name', 'avatar_url']).where('id', 'in', userIds).execute(),
+        db
+          .selectFrom('account_users')
+          .select(['account_id', 'user_id', 'availability', 'auto_offline'])
+          .where('user_id', 'in', userIds)
+          .where('account_id', 'in', accountIds)
+          .execute(),
+      ]);
+      const byId = new Map(users.map((u) => [u.id, u]));
+      const byKey = new Map(memberships.map((m) => [`${m.account_id}:${m.user_id}`, m]));
+      return new Map(
+        keys.map(({ key, userId }) => {
+          const user = byId.get(userId);
+          return [key, user ? { user, membership: byKey.get(key) ?? null } : null] as const;
+        }),
+      );
+    })());
+  for (const { key } of keys) {
+    const found = await userSenderCache.get(db as Kysely<Database>, epoch, key, async () => (await loadAll()).get(key) ?? null);
+    if (found) out.set(key, found);
+  }
+  return out;
 }
 
 /** Everything a batch of messages refers to, loaded with one query per table. */
@@ -34,32 +82,20 @@ async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<num
   const botIds = idsOf('AgentBot');
   const accountIds = [...new Set(rows.map((r) => r.account_id))];
 
-  const [conversations, users, memberships, contacts, bots, attachments] = await Promise.all([
+  const [conversations, userSenderRows, contacts, bots, attachments] = await Promise.all([
     conversationIds.length ? db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', conversationIds).execute() : [],
-    userIds.length ? db.selectFrom('users').select(['id', 'name', 'display_name', 'avatar_url']).where('id', 'in', userIds).execute() : [],
-    userIds.length
-      ? db
-          .selectFrom('account_users')
-          .select(['account_id', 'user_id', 'availability', 'auto_offline'])
-          .where('user_id', 'in', userIds)
-          .where('account_id', 'in', accountIds)
-          .execute()
-      : [],
+    userSenders(db, userIds, accountIds),
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
     botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
     ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : [],
   ]);
 
   const senders = new Map<string, Out>();
-  const membershipOf = new Map(memberships.map((m) => [`${m.account_id}:${m.user_id}`, m]));
-  const userById = new Map(users.map((u) => [u.id, u]));
   // A user's availability is per account; render it for the account of each message.
   for (const r of rows) {
     if (r.sender_type !== 'User' || r.sender_id === null) continue;
-    const user = userById.get(r.sender_id);
-    if (!user) continue;
-    const m = membershipOf.get(`${r.account_id}:${user.id}`);
-    senders.set(`User:${user.id}:${r.account_id}`, userPushData(user, m ?? null));
+    const found = userSenderRows.get(`${r.account_id}:${r.sender_id}`);
+    if (found) senders.set(`User:${r.sender_id}:${r.account_id}`, userPushData(found.user, found.membership));
   }
   for (const c of contacts) senders.set(senderKey('Contact', c.id), contactPushData(c));
   for (const b of bots) senders.set(senderKey('AgentBot', b.id), agentBotSenderData(b));

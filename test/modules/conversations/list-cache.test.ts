@@ -118,6 +118,21 @@ describe('GET /conversations: cached items stay exact', () => {
     clearPresence();
   });
 
+  test('the messages page shows a sending agent as they are now (cached senders)', async () => {
+    const page = async () => {
+      const res = await t.request({ method: 'GET', url: `${url()}/conversations/${displayId}/messages`, token: admin.token });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().payload.find((m: { sender?: { type?: string } }) => m.sender?.type === 'user');
+    };
+    const posted = await t.request({ method: 'POST', url: `${url()}/conversations/${displayId}/messages`, token: admin.token, payload: { content: 'from the admin' } });
+    assert.equal(posted.statusCode, 200, posted.body);
+    assert.equal((await page()).sender.name, admin.user.name);
+    await t.ctx.db.updateTable('users').set({ name: 'Admin Renamed', display_name: null }).where('id', '=', admin.user.id).execute();
+    const after = await page();
+    assert.equal(after.sender.name, 'Admin Renamed');
+    assert.equal(after.sender.available_name, 'Admin Renamed');
+  });
+
   test('stored text cannot pose as a presence hole', () => {
     const item = { a: '"\\u0001deadbeef:0"', availability_status: 'online', nested: { text: '\u0001x:1' } };
     assert.equal(fillFragment(toFragment(item)), JSON.stringify(item));
