@@ -4,6 +4,8 @@ import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import type { ContactRow } from './presenter.js';
 import { SEARCH_KEY_SHIFT } from '../../db/migrations/0650_contacts_search_scoped.js';
+import { CONTACT_SEARCH_EPOCH } from '../../db/migrations/0651_contacts_search_epoch.js';
+import { EpochCache, readEpoch } from '../../db/epochs.js';
 
 export const RESULTS_PER_PAGE = 15;
 
@@ -81,6 +83,16 @@ function searchSource(ctx: AppContext, accountId: number, q: string): SearchSour
   return { where: sql`contacts_search.body LIKE ${like} ESCAPE '\\' AND ${range}`, id, order };
 }
 
+// SQLite: a search's count is reused until what search sees changes (migration 0651).
+const searchCounts = new EpochCache<number>(2_000);
+
+async function searchCount(ctx: AppContext, accountId: number, q: string, search: SearchSource): Promise<number> {
+  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', CONTACT_SEARCH_EPOCH) : undefined;
+  return searchCounts.get(ctx.db, epoch, `${accountId}:${q.trim().toLowerCase()}`, async () =>
+    Number((await sql<{ count: number }>`SELECT count(*) AS count FROM contacts_search WHERE ${search.where}`.execute(ctx.db)).rows[0].count),
+  );
+}
+
 /** The contact ids `search` matches (SQL). */
 const searchIds = (search: SearchSource) => sql`SELECT ${search.id} FROM contacts_search WHERE ${search.where}`;
 
@@ -138,7 +150,7 @@ export async function findContacts(ctx: AppContext, query: ContactQuery): Promis
       : undefined;
 
   const count = searchOnly
-    ? Number((await sql<{ count: number }>`SELECT count(*) AS count FROM contacts_search WHERE ${searchOnly.where}`.execute(ctx.db)).rows[0].count)
+    ? await searchCount(ctx, query.accountId, query.search!, searchOnly)
     : Number((await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()).count);
 
   if (searchOnly && !sort) {

@@ -1,0 +1,50 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
+
+/** Search counts are reused until what search sees changes (migration 0651): every change must show. */
+describe('GET /contacts/search: the count follows every change', () => {
+  let t: TestApp;
+  let accountId: number;
+  let admin: TestUser;
+
+  const search = async (q: string) => {
+    const res = await t.request({ method: 'GET', url: `/api/v1/accounts/${accountId}/contacts/search?q=${encodeURIComponent(q)}`, token: admin.token });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    return { count: body.meta.count as number, names: body.payload.map((c: { name: string }) => c.name) as string[] };
+  };
+  const create = async (name: string, email: string) => {
+    const res = await t.request({ method: 'POST', url: `/api/v1/accounts/${accountId}/contacts`, token: admin.token, payload: { name, email } });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().payload.contact.id as number;
+  };
+
+  before(async () => {
+    t = await startTestApp();
+    const seed = await t.seedAccount();
+    accountId = seed.account.id;
+    admin = seed.admin;
+  });
+  after(() => t.close());
+
+  test('create, rename, write from elsewhere and delete all move the count', async () => {
+    const first = await create('Marigold One', 'one@example.com');
+    assert.equal((await search('marig')).count, 1);
+    assert.equal((await search('marig')).count, 1);
+    const second = await create('Marigold Two', 'two@example.com');
+    assert.deepEqual(await search('marig'), { count: 2, names: ['Marigold One', 'Marigold Two'] });
+
+    const put = await t.request({ method: 'PUT', url: `/api/v1/accounts/${accountId}/contacts/${second}`, token: admin.token, payload: { name: 'Tulip Two' } });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal((await search('marig')).count, 1);
+
+    // Straight into the database, as another process would.
+    await t.ctx.db.updateTable('contacts').set({ name: 'Marigold Again' }).where('id', '=', second).execute();
+    assert.equal((await search('marig')).count, 2);
+
+    const del = await t.request({ method: 'DELETE', url: `/api/v1/accounts/${accountId}/contacts/${first}`, token: admin.token });
+    assert.equal(del.statusCode, 200, del.body);
+    assert.deepEqual(await search('marig'), { count: 1, names: ['Marigold Again'] });
+  });
+});
