@@ -45,8 +45,11 @@ export class EpochCache<V> {
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  /** `epoch` as read by this request before anything it caches; undefined: no caching. */
-  async get(db: Kysely<Database>, epoch: number | undefined, key: string, load: () => Promise<V>): Promise<V> {
+  /**
+   * `epoch` as read by this request before anything it caches; undefined: no caching.
+   * `keep` decides whether a loaded value is stored (e.g. not "missing" when inserts do not move the epoch).
+   */
+  async get(db: Kysely<Database>, epoch: number | undefined, key: string, load: () => Promise<V>, keep?: (value: V) => boolean): Promise<V> {
     if (epoch === undefined) return load();
     let entries = this.byDb.get(db);
     if (!entries) {
@@ -57,6 +60,7 @@ export class EpochCache<V> {
     if (hit && hit.epoch === epoch) return hit.value;
     // Loaded after the epoch was read, so at least that new: safe to serve at that epoch.
     const value = await load();
+    if (keep && !keep(value)) return value;
     if (entries.size >= this.maxEntries) entries.clear();
     entries.set(key, { epoch, value });
     return value;

@@ -1,6 +1,8 @@
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
-import type { Row } from '../../db/types.js';
+import type { Kysely } from 'kysely';
+import type { Database, Row } from '../../db/types.js';
+import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
 import { withPresence, type PresenceRule } from '../../realtime/presence.js';
 import { presentAgent } from '../users/presenter.js';
@@ -92,19 +94,38 @@ async function contactInboxesOf(db: Db, contactIds: number[]): Promise<Map<numbe
   if (contactIds.length === 0) return byContact;
   const rows = await db
     .selectFrom('contact_inboxes')
-    .innerJoin('inboxes', 'inboxes.id', 'contact_inboxes.inbox_id')
-    .selectAll('inboxes')
-    .select(['contact_inboxes.contact_id', 'contact_inboxes.source_id', 'contact_inboxes.id as contact_inbox_id'])
-    .where('contact_inboxes.contact_id', 'in', contactIds)
-    .orderBy('contact_inboxes.id')
+    .select(['contact_id', 'source_id', 'inbox_id'])
+    .where('contact_id', 'in', contactIds)
+    .orderBy('id')
     .execute();
+  const inboxes = await inboxesById(db, [...new Set(rows.map((r) => r.inbox_id))]);
   for (const row of rows) {
-    const { contact_id, source_id, contact_inbox_id: _ignored, ...inbox } = row;
-    const list = byContact.get(contact_id) ?? [];
-    list.push(presentContactInbox({ source_id }, inbox as InboxRow));
-    byContact.set(contact_id, list);
+    const inbox = inboxes.get(row.inbox_id);
+    if (!inbox) continue;
+    const list = byContact.get(row.contact_id) ?? [];
+    list.push(presentContactInbox(row, inbox));
+    byContact.set(row.contact_id, list);
   }
   return byContact;
+}
+
+// A handful of inboxes serve every contact: reused while the render epoch (which moves with every
+// inbox update or delete, migration 0610) stands. A missing inbox is not remembered (inserts do
+// not move the epoch).
+const inboxCache = new EpochCache<InboxRow | undefined>(1_000);
+
+async function inboxesById(db: Db, ids: number[]): Promise<Map<number, InboxRow>> {
+  const out = new Map<number, InboxRow>();
+  if (ids.length === 0) return out;
+  const root = db as Kysely<Database>;
+  const epoch = await readEpoch(root, 'render_epochs', 1);
+  let loaded: Promise<Map<number, InboxRow>> | null = null;
+  const loadAll = () => (loaded ??= db.selectFrom('inboxes').selectAll().where('id', 'in', ids).execute().then((rows) => new Map(rows.map((r) => [r.id, r]))));
+  for (const id of ids) {
+    const inbox = await inboxCache.get(root, epoch, String(id), async () => (await loadAll()).get(id), (found) => found !== undefined);
+    if (inbox) out.set(id, inbox);
+  }
+  return out;
 }
 
 /**

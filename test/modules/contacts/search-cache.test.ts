@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
+import { makeInbox } from '../conversations/fixtures.js';
 
 /** Search counts are reused until what search sees changes (migration 0651): every change must show. */
-describe('GET /contacts/search: the count follows every change', () => {
+describe('contacts: cached counts and inboxes follow every change', () => {
   let t: TestApp;
   let accountId: number;
   let admin: TestUser;
@@ -46,5 +47,21 @@ describe('GET /contacts/search: the count follows every change', () => {
     const del = await t.request({ method: 'DELETE', url: `/api/v1/accounts/${accountId}/contacts/${first}`, token: admin.token });
     assert.equal(del.statusCode, 200, del.body);
     assert.deepEqual(await search('marig'), { count: 1, names: ['Marigold Again'] });
+  });
+
+  test("a contact's inboxes show as they are now (cached inbox rows)", async () => {
+    const inbox = await makeInbox(t, accountId, { name: 'Support' });
+    const res = await t.request({ method: 'POST', url: `/api/v1/accounts/${accountId}/contacts`, token: admin.token, payload: { name: 'Iris', email: 'iris@example.com', inbox_id: inbox.id } });
+    assert.equal(res.statusCode, 200, res.body);
+    const id = res.json().payload.contact.id;
+    const inboxName = async () => {
+      const show = await t.request({ method: 'GET', url: `/api/v1/accounts/${accountId}/contacts/${id}`, token: admin.token });
+      assert.equal(show.statusCode, 200, show.body);
+      return show.json().payload.contact_inboxes.map((ci: { inbox: { name: string } }) => ci.inbox.name);
+    };
+    assert.deepEqual(await inboxName(), ['Support']);
+    assert.deepEqual(await inboxName(), ['Support']);
+    await t.ctx.db.updateTable('inboxes').set({ name: 'Support Renamed' }).where('id', '=', inbox.id).execute();
+    assert.deepEqual(await inboxName(), ['Support Renamed']);
   });
 });
