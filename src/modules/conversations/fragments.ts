@@ -77,7 +77,7 @@ export async function renderConversationList(db: Db, stamps: ConversationStamp[]
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
   const [epoch, teamRows] = await Promise.all([readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
-  const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
+  const keyOf = (s: ConversationStamp) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
 
   const fragments = new Map<number, Fragment>();
   const missing: number[] = [];
@@ -93,9 +93,11 @@ export async function renderConversationList(db: Db, stamps: ConversationStamp[]
       const fragment = toFragment(items[i]);
       fragments.set(row.id, fragment);
       if ((items[i] as Record<PropertyKey, unknown>)[CLOCK_DEPENDENT]) return;
-      // Under the version read with the row: what was rendered is at least that new.
+      // Under the version read with the row (what was rendered is at least that new), and keyed
+      // by the membership the rendering shows (it read team_members itself).
+      const isMember = (items[i].meta as { team?: { is_member?: boolean } }).team?.is_member === true;
       if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(keyOf(row), { ...fragment, version: row.render_version, epoch });
+      cache.set(isMember ? `${row.id}:m` : `${row.id}`, { ...fragment, version: row.render_version, epoch });
     });
   }
   const parts: string[] = [];
