@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Db } from '../../context.js';
-import type { Database } from '../../db/types.js';
+import type { Database, Row } from '../../db/types.js';
 import { precompiled } from '../../db/precompiled.js';
 import { readEpoch } from '../../db/epochs.js';
 import { PRESENCE_RULE, presenceValue, type PresenceRule } from '../../realtime/presence.js';
@@ -71,13 +71,25 @@ export function fillFragment(fragment: Fragment): string {
 
 /** The page's items as a JSON array, in the stamps' order (conversations deleted meanwhile are left out). */
 export async function renderConversationList(db: Db, stamps: ConversationStamp[], viewerUserId: number | null): Promise<string> {
-  if (stamps.length === 0) return '[]';
+  return `[${(await renderConversationItems(db, stamps, viewerUserId)).join(',')}]`;
+}
+
+/**
+ * Each stamped conversation's item as JSON text, in order (conversations deleted meanwhile are
+ * left out). Stamps that are whole rows, read by this request, are rendered as they are.
+ */
+export async function renderConversationItems(
+  db: Db,
+  stamps: (ConversationStamp | Row<'conversations'>)[],
+  viewerUserId: number | null,
+): Promise<string[]> {
+  if (stamps.length === 0) return [];
   const root = db as Kysely<Database>;
   const cache = cacheOf(root);
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
   const [epoch, teamRows] = await Promise.all([readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
-  const keyOf = (s: ConversationStamp) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
+  const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
 
   const fragments = new Map<number, Fragment>();
   const missing: number[] = [];
@@ -87,7 +99,8 @@ export async function renderConversationList(db: Db, stamps: ConversationStamp[]
     else missing.push(stamp.id);
   }
   if (missing.length > 0) {
-    const rows = await db.selectFrom('conversations').selectAll().where('id', 'in', missing).execute();
+    const known = stamps.filter((s): s is Row<'conversations'> => 'display_id' in s && missing.includes(s.id));
+    const rows = known.length === missing.length ? known : await db.selectFrom('conversations').selectAll().where('id', 'in', missing).execute();
     const items = await presentConversations(db, rows, viewerUserId);
     rows.forEach((row, i) => {
       const fragment = toFragment(items[i]);
@@ -105,5 +118,5 @@ export async function renderConversationList(db: Db, stamps: ConversationStamp[]
     const fragment = fragments.get(stamp.id);
     if (fragment) parts.push(fillFragment(fragment));
   }
-  return `[${parts.join(',')}]`;
+  return parts;
 }

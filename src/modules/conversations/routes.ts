@@ -12,7 +12,7 @@ import { buildFilterExpression } from '../filters/engine.js';
 import { emitMessageCreated, insertMessage, type Actor as MessageActor, type CreatedMessage } from '../messages/service.js';
 import { presentAgent } from '../users/presenter.js';
 import { CONVERSATION_FILTER_CATALOGUE, expandStatusAll } from './filter-catalogue.js';
-import { renderConversationList } from './fragments.js';
+import { renderConversationItems, renderConversationList } from './fragments.js';
 import { findConversations, findConversationStamps, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
 import { agentBotSlimJson, presentConversation, presentConversations, statusName, teamAsJson } from './presenter.js';
 import {
@@ -283,9 +283,11 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- one conversation ----
 
-  app.get('/conversations/:id', { schema: { params: ConversationIdParams } }, async (request) => {
+  app.get('/conversations/:id', { schema: { params: ConversationIdParams } }, async (request, reply) => {
     const conversation = await load(request, request.params.id);
-    return presentConversation(db(), conversation, viewerUserId(request));
+    // The same partial as a list item: served from the list's render cache (fragments.ts).
+    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request));
+    return item === undefined ? presentConversation(db(), conversation, viewerUserId(request)) : reply.type(JSON_TYPE).send(item);
   });
 
   const update = async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {

@@ -40,9 +40,18 @@ describe('GET /conversations: cached items stay exact', () => {
     assert.equal(res.statusCode, 200, res.body);
     return res.json().payload.find((c: { id: number }) => c.id === displayId);
   };
+  const shownItem = async (user: TestUser = admin) => {
+    const res = await t.request({ method: 'GET', url: `${url()}/conversations/${displayId}`, token: user.token });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-type']), /^application\/json/);
+    return res.json();
+  };
+  /** The list and the show page (both served from the cache) against a fresh render. */
   const assertFresh = async (user: TestUser = admin) => {
     const cached = await listItem(user);
-    assert.deepEqual(cached, await freshItem(user));
+    const fresh = await freshItem(user);
+    assert.deepEqual(cached, fresh);
+    assert.deepEqual(await shownItem(user), fresh);
     return cached;
   };
 
