@@ -87,7 +87,8 @@ export async function renderConversationItems(
   const root = db as Kysely<Database>;
   const cache = cacheOf(root);
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
-  const [epoch, teamRows] = await Promise.all([readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
+  const known = (stamps[0] as ConversationStamp).render_epoch;
+  const [epoch, teamRows] = await Promise.all([known ?? readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
   const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
 

@@ -29,10 +29,10 @@ interface UserSender {
 const userSenderCache = new EpochCache<UserSender | null>();
 
 /** Message senders that are users, with their membership in each account, keyed "account:user". */
-async function userSenders(db: Db, userIds: number[], accountIds: number[]): Promise<Map<string, UserSender>> {
+async function userSenders(db: Db, userIds: number[], accountIds: number[], knownEpoch?: number): Promise<Map<string, UserSender>> {
   const out = new Map<string, UserSender>();
   if (userIds.length === 0) return out;
-  const epoch = await readAuthEpoch(db);
+  const epoch = knownEpoch ?? (await readAuthEpoch(db));
   const keys = accountIds.flatMap((a) => userIds.map((u) => ({ key: `${a}:${u}`, accountId: a, userId: u })));
   let loaded: Promise<Map<string, UserSender | null>> | null = null;
   // One pair of queries for all the misses, shared by their cache loads.
@@ -72,7 +72,7 @@ interface MessageContext {
 
 const senderKey = (type: string | null, id: number | null) => `${type}:${id}`;
 
-async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<number, number>): Promise<MessageContext> {
+async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<number, number>, authEpoch?: number): Promise<MessageContext> {
   const ids = rows.map((r) => r.id);
   // Conversation display ids the caller already has need no query.
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))].filter((id) => !knownDisplayIds?.has(id));
@@ -84,7 +84,7 @@ async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<num
 
   const [conversations, userSenderRows, contacts, bots, attachments] = await Promise.all([
     conversationIds.length ? db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', conversationIds).execute() : [],
-    userSenders(db, userIds, accountIds),
+    userSenders(db, userIds, accountIds, authEpoch),
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
     botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
     ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : [],
@@ -182,17 +182,20 @@ function messageShape(ctx: MessageContext, row: MessageRow, echo: boolean): Out 
  * `echo`: include echo_id (only the create response knows it in Chatwoot). `displayIds`:
  * conversation id → display id the caller already has.
  */
-export async function presentMessages(
-  db: Db,
-  rows: MessageRow[],
-  options: { echo?: boolean; displayIds?: Map<number, number> } = {},
-): Promise<Out[]> {
+export interface PresentOptions {
+  echo?: boolean;
+  displayIds?: Map<number, number>;
+  /** The request's auth epoch when it has one (saves reading it again for the sender cache). */
+  authEpoch?: number;
+}
+
+export async function presentMessages(db: Db, rows: MessageRow[], options: PresentOptions = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows, options.displayIds);
+  const ctx = await loadContext(db, rows, options.displayIds, options.authEpoch);
   return rows.map((row) => messageShape(ctx, row, options.echo === true));
 }
 
-export async function presentMessage(db: Db, row: MessageRow, options: { echo?: boolean; displayIds?: Map<number, number> } = {}): Promise<Out> {
+export async function presentMessage(db: Db, row: MessageRow, options: PresentOptions = {}): Promise<Out> {
   return (await presentMessages(db, [row], options))[0];
 }
 

@@ -45,7 +45,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
     const rows = await findMessages(ctx.db, conversation, request.query);
     const displayIds = new Map([[conversation.id, conversation.display_id]]);
-    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows, { displayIds })]);
+    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows, { displayIds, authEpoch: request.authEpoch })]);
     return { meta, payload };
   });
 
