@@ -1,35 +1,24 @@
-import type SQLite from 'better-sqlite3';
-import { sql, type Kysely } from 'kysely';
-import { rawSqlite } from './connection.js';
+import type { Kysely } from 'kysely';
+import { precompiled } from './precompiled.js';
 import type { Database } from './types.js';
 
-/** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts) and `render_epochs` (0610). */
+/** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts, 0651: search) and `render_epochs` (0610). */
 export type EpochTable = 'cache_epochs' | 'render_epochs';
 
-const statements = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+const epochQueries = {
+  cache_epochs: precompiled((db, id: number) => db.selectFrom('cache_epochs').select('v').where('id', '=', id)),
+  render_epochs: precompiled((db, id: number) => db.selectFrom('render_epochs').select('v').where('id', '=', id)),
+};
+
+const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 
 /**
- * An epoch's current value. On SQLite a synchronous read of one row (a few µs), unless a
- * transaction is open on the connection — its uncommitted bump must not be seen, so the read
- * then queues behind it like any query; on PostgreSQL one indexed read.
+ * An epoch's current value: one indexed row, read synchronously on SQLite unless a transaction
+ * is open there (precompiled), so an uncommitted bump is never seen.
  */
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
-  const sqlite = rawSqlite.get(db);
-  if (sqlite && !sqlite.inTransaction) {
-    let byKey = statements.get(sqlite);
-    if (!byKey) {
-      byKey = new Map();
-      statements.set(sqlite, byKey);
-    }
-    const key = `${table}:${id}`;
-    let stmt = byKey.get(key);
-    if (!stmt) {
-      stmt = sqlite.prepare(`select v from ${table} where id = ${id}`).pluck();
-      byKey.set(key, stmt);
-    }
-    return (stmt.get() as number | undefined) ?? 0;
-  }
-  return sql<{ v: number }>`select v from ${sql.table(table)} where id = ${id}`.execute(db).then((r) => r.rows[0]?.v ?? 0);
+  const rows = epochQueries[table](db, id);
+  return Array.isArray(rows) ? valueOf(rows) : rows.then(valueOf);
 }
 
 /**
@@ -45,24 +34,55 @@ export class EpochCache<V> {
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  /**
-   * `epoch` as read by this request before anything it caches; undefined: no caching.
-   * `keep` decides whether a loaded value is stored (e.g. not "missing" when inserts do not move the epoch).
-   */
-  async get(db: Kysely<Database>, epoch: number | undefined, key: string, load: () => Promise<V>, keep?: (value: V) => boolean): Promise<V> {
-    if (epoch === undefined) return load();
+  private entriesOf(db: Kysely<Database>): Map<string, { epoch: number; value: V }> {
     let entries = this.byDb.get(db);
     if (!entries) {
       entries = new Map();
       this.byDb.set(db, entries);
     }
-    const hit = entries.get(key);
-    if (hit && hit.epoch === epoch) return hit.value;
-    // Loaded after the epoch was read, so at least that new: safe to serve at that epoch.
-    const value = await load();
-    if (keep && !keep(value)) return value;
+    return entries;
+  }
+
+  /** Stores a value loaded after `epoch` was read (so at least that new: safe to serve at it). */
+  private store(entries: Map<string, { epoch: number; value: V }>, epoch: number, key: string, value: V): void {
     if (entries.size >= this.maxEntries) entries.clear();
     entries.set(key, { epoch, value });
+  }
+
+  /** `epoch` as read by this request before anything it caches; undefined: no caching. */
+  async get(db: Kysely<Database>, epoch: number | undefined, key: string, load: () => V | Promise<V>): Promise<V> {
+    if (epoch === undefined) return load();
+    const entries = this.entriesOf(db);
+    const hit = entries.get(key);
+    if (hit && hit.epoch === epoch) return hit.value;
+    const value = await load();
+    this.store(entries, epoch, key, value);
     return value;
+  }
+
+  /**
+   * Many keys at once: the misses are loaded together by `loadMissing`. A key it leaves out is
+   * absent from the answer and not remembered (a later insert may create it without moving the epoch).
+   */
+  async getMany(
+    db: Kysely<Database>,
+    epoch: number | undefined,
+    keys: string[],
+    loadMissing: (missing: string[]) => Promise<Map<string, V>>,
+  ): Promise<Map<string, V>> {
+    const out = new Map<string, V>();
+    const entries = epoch === undefined ? undefined : this.entriesOf(db);
+    const missing: string[] = [];
+    for (const key of keys) {
+      const hit = entries?.get(key);
+      if (hit && hit.epoch === epoch) out.set(key, hit.value);
+      else missing.push(key);
+    }
+    if (missing.length === 0) return out;
+    for (const [key, value] of await loadMissing(missing)) {
+      out.set(key, value);
+      if (entries) this.store(entries, epoch!, key, value);
+    }
+    return out;
   }
 }

@@ -13,14 +13,14 @@ class Slot {
  * per database and then run with new arguments: building and compiling cost more than SQLite
  * takes to answer these lookups. The builder must use each argument only as a bound value.
  * On SQLite the root database runs it synchronously on its cached statement, skipping the
- * driver's connection hand-off, unless a transaction is open on the connection (then it queues
- * behind it like any query, so it only ever sees committed rows).
+ * driver's connection hand-off and answers without a promise, unless a transaction is open on
+ * the connection (then it queues behind it like any query, so it only ever sees committed rows).
  */
 export function precompiled<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
-): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
+): (db: Kysely<Database>, ...args: A) => O[] | Promise<O[]> {
   const byDb = new WeakMap<Kysely<Database>, Compiled>();
-  return async (db, ...args) => {
+  return (db, ...args) => {
     let compiled = byDb.get(db);
     if (!compiled) {
       const slots = args.map((_, i) => new Slot(i)) as unknown as A;
@@ -41,8 +41,7 @@ export function precompiled<A extends unknown[], O>(
     // Not while another request's transaction is open on the connection: it would see that
     // transaction's uncommitted rows. Kysely's path waits for it instead.
     if (compiled.statement && !compiled.sqlite!.inTransaction) return compiled.statement.all(...parameters) as O[];
-    const result = await db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters));
-    return result.rows;
+    return db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
 

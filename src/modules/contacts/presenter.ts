@@ -110,22 +110,17 @@ async function contactInboxesOf(db: Db, contactIds: number[]): Promise<Map<numbe
 }
 
 // A handful of inboxes serve every contact: reused while the render epoch (which moves with every
-// inbox update or delete, migration 0610) stands. A missing inbox is not remembered (inserts do
-// not move the epoch).
-const inboxCache = new EpochCache<InboxRow | undefined>(1_000);
+// inbox update or delete, migration 0610) stands.
+const inboxCache = new EpochCache<InboxRow>(1_000);
 
 async function inboxesById(db: Db, ids: number[]): Promise<Map<number, InboxRow>> {
-  const out = new Map<number, InboxRow>();
-  if (ids.length === 0) return out;
+  if (ids.length === 0) return new Map();
   const root = db as Kysely<Database>;
-  const epoch = await readEpoch(root, 'render_epochs', 1);
-  let loaded: Promise<Map<number, InboxRow>> | null = null;
-  const loadAll = () => (loaded ??= db.selectFrom('inboxes').selectAll().where('id', 'in', ids).execute().then((rows) => new Map(rows.map((r) => [r.id, r]))));
-  for (const id of ids) {
-    const inbox = await inboxCache.get(root, epoch, String(id), async () => (await loadAll()).get(id), (found) => found !== undefined);
-    if (inbox) out.set(id, inbox);
-  }
-  return out;
+  const found = await inboxCache.getMany(root, await readEpoch(root, 'render_epochs', 1), ids.map(String), async (missing) => {
+    const rows = await db.selectFrom('inboxes').selectAll().where('id', 'in', missing.map(Number)).execute();
+    return new Map(rows.map((r) => [String(r.id), r]));
+  });
+  return new Map([...found].map(([id, inbox]) => [Number(id), inbox]));
 }
 
 /**

@@ -39,13 +39,12 @@ const blank = (v: string | undefined): v is undefined => v === undefined || v.tr
  * (conversation_id, id) index from one end, so the size of the conversation does not matter.
  */
 export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessageRow[]> {
-  const plain = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
-  let q = plain;
-  if (!blank(cursor.filter_internal_messages)) {
-    q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
-  }
   const before = blank(cursor.before) ? null : toI(cursor.before);
   const after = blank(cursor.after) ? null : toI(cursor.after);
+  const filtered = !blank(cursor.filter_internal_messages);
+  if (before === null && after === null && !filtered) return (await latestMessages(db, conversation.id)).reverse();
+  let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
+  if (filtered) q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
   if (after !== null && before !== null) {
     return q.where('id', '>=', after).where('id', '<', before).orderBy('id', 'asc').limit(BETWEEN_LIMIT).execute();
   }
@@ -55,7 +54,6 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
   if (after !== null) {
     return q.where('id', '>', after).orderBy('id', 'asc').limit(AFTER_LIMIT).execute();
   }
-  if (q === plain) return (await latestMessages(db, conversation.id)).reverse();
   return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
 }
 

@@ -25,42 +25,35 @@ interface UserSender {
 }
 
 // Users and memberships change rarely and every page of messages shows the same few agents:
-// reused while the auth epoch (which covers both tables) stands. Null: no such user.
-const userSenderCache = new EpochCache<UserSender | null>();
+// reused while the auth epoch (which covers both tables, inserts included) stands.
+const userSenderCache = new EpochCache<UserSender>();
 
 /** Message senders that are users, with their membership in each account, keyed "account:user". */
 async function userSenders(db: Db, userIds: number[], accountIds: number[], knownEpoch?: number): Promise<Map<string, UserSender>> {
-  const out = new Map<string, UserSender>();
-  if (userIds.length === 0) return out;
+  if (userIds.length === 0) return new Map();
   const epoch = knownEpoch ?? (await readAuthEpoch(db));
-  const keys = accountIds.flatMap((a) => userIds.map((u) => ({ key: `${a}:${u}`, accountId: a, userId: u })));
-  let loaded: Promise<Map<string, UserSender | null>> | null = null;
-  // One pair of queries for all the misses, shared by their cache loads.
-  const loadAll = () =>
-    (loaded ??= (async () => {
-      const [users, memberships] = await Promise.all([
-        db.selectFrom('users').select(['id', 'name', 'display_name', 'avatar_url']).where('id', 'in', userIds).execute(),
-        db
-          .selectFrom('account_users')
-          .select(['account_id', 'user_id', 'availability', 'auto_offline'])
-          .where('user_id', 'in', userIds)
-          .where('account_id', 'in', accountIds)
-          .execute(),
-      ]);
-      const byId = new Map(users.map((u) => [u.id, u]));
-      const byKey = new Map(memberships.map((m) => [`${m.account_id}:${m.user_id}`, m]));
-      return new Map(
-        keys.map(({ key, userId }) => {
-          const user = byId.get(userId);
-          return [key, user ? { user, membership: byKey.get(key) ?? null } : null] as const;
-        }),
-      );
-    })());
-  for (const { key } of keys) {
-    const found = await userSenderCache.get(db as Kysely<Database>, epoch, key, async () => (await loadAll()).get(key) ?? null);
-    if (found) out.set(key, found);
-  }
-  return out;
+  const keys = accountIds.flatMap((a) => userIds.map((u) => `${a}:${u}`));
+  return userSenderCache.getMany(db as Kysely<Database>, epoch, keys, async (missing) => {
+    const pairs = missing.map((key) => key.split(':').map(Number) as [number, number]);
+    const missingUsers = [...new Set(pairs.map(([, u]) => u))];
+    const [users, memberships] = await Promise.all([
+      db.selectFrom('users').select(['id', 'name', 'display_name', 'avatar_url']).where('id', 'in', missingUsers).execute(),
+      db
+        .selectFrom('account_users')
+        .select(['account_id', 'user_id', 'availability', 'auto_offline'])
+        .where('user_id', 'in', missingUsers)
+        .where('account_id', 'in', [...new Set(pairs.map(([a]) => a))])
+        .execute(),
+    ]);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const byKey = new Map(memberships.map((m) => [`${m.account_id}:${m.user_id}`, m]));
+    const loaded = new Map<string, UserSender>();
+    for (const [key, [, userId]] of missing.map((k, i) => [k, pairs[i]] as const)) {
+      const user = byId.get(userId);
+      if (user) loaded.set(key, { user, membership: byKey.get(key) ?? null });
+    }
+    return loaded;
+  });
 }
 
 /** Everything a batch of messages refers to, loaded with one query per table. */
