@@ -32,6 +32,16 @@ const accountById = precompiled((db, id: number) => db.selectFrom('accounts').se
 const membership = precompiled((db, accountId: number, userId: number) =>
   db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', '=', userId),
 );
+// The auth epoch covers inbox_members and inboxes too (migration 0011).
+const inboxAccess = new EpochCache<number[]>();
+const memberInboxIds = precompiled((db, userId: number, accountId: number) =>
+  db
+    .selectFrom('inbox_members')
+    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
+    .select('inboxes.id')
+    .where('inbox_members.user_id', '=', userId)
+    .where('inboxes.account_id', '=', accountId),
+);
 
 export const ROLE = { agent: 0, administrator: 1 } as const;
 
@@ -56,6 +66,18 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+// The same few tokens arrive on every request: hash each once (bounded, cleared when full).
+const digests = new Map<string, string>();
+function tokenDigest(token: string): string {
+  let digest = digests.get(token);
+  if (digest === undefined) {
+    if (digests.size >= 10_000) digests.clear();
+    digest = sha256(token);
+    digests.set(token, digest);
+  }
+  return digest;
+}
+
 /**
  * Resolves the caller from `api_access_token`, or from devise_token_auth's
  * `access-token` + `client` + `uid` headers. Throws 401 when neither identifies anyone.
@@ -64,7 +86,7 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   const token = header(request, 'api_access_token') ?? header(request, 'api-access-token');
   if (token) {
     if (token.length > 256) throw unauthorized(INVALID_TOKEN);
-    const digest = sha256(token);
+    const digest = tokenDigest(token);
     request.authEpoch = await readAuthEpoch(ctx.db);
     const principal = await principals.get(ctx.db, request.authEpoch, digest, () => principalForToken(ctx, digest, token));
     if (!principal) throw unauthorized(INVALID_TOKEN);
@@ -165,20 +187,13 @@ export function requireAdministrator(request: FastifyRequest): void {
 
 /**
  * The inboxes the caller may act in: null means all of the account's (administrators, bots);
- * agents get the inboxes they are members of.
+ * agents get the inboxes they are members of. The list is shared between requests: never mutate it.
  */
 export async function accessibleInboxIds(ctx: AppContext, request: FastifyRequest): Promise<number[] | null> {
   if (request.principal?.kind === 'bot' || isAdministrator(request)) return null;
-  const user = currentUser(request);
-  const account = currentAccount(request);
-  const rows = await ctx.db
-    .selectFrom('inbox_members')
-    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
-    .select('inboxes.id')
-    .where('inbox_members.user_id', '=', user.id)
-    .where('inboxes.account_id', '=', account.id)
-    .execute();
-  return rows.map((r) => r.id);
+  const userId = currentUser(request).id;
+  const accountId = currentAccount(request).id;
+  return inboxAccess.get(ctx.db, request.authEpoch, `${accountId}:${userId}`, async () => (await memberInboxIds(ctx.db, userId, accountId)).map((r) => r.id));
 }
 
 /** Throws Chatwoot's 401 unless the caller may act in this inbox. */

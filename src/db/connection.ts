@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config, Engine } from '../config.js';
 import type { Database } from './types.js';
+import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 
 // COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -40,12 +41,19 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  // Checkpoints run in a worker thread (checkpointer.ts); this connection's own, at a higher mark
+  // than SQLite's 1 000 pages, only bounds the WAL when the worker falls behind.
+  sqlite.pragma(`wal_autocheckpoint = ${WAL_PAGES_BOUND}`);
+  const checkpointer = startCheckpointer(config.databaseUrl, (error) => {
+    process.emitWarning(`SQLite checkpoint worker stopped: ${error.message}`);
+  });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   rawSqlite.set(db, sqlite);
   return {
     db,
     engine: 'sqlite',
     close: async () => {
+      await checkpointer.stop();
       await db.destroy();
     },
   };

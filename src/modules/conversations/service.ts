@@ -5,7 +5,7 @@ import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { currentAccount, isAdministrator } from '../../auth/guard.js';
+import { accessibleInboxIds, currentAccount, isAdministrator } from '../../auth/guard.js';
 import { HttpError, notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { availabilityStatus } from '../users/presenter.js';
@@ -60,17 +60,11 @@ export async function canViewConversation(
   if (!principal) return false;
   if (principal.kind === 'bot') return true;
   if (isAdministrator(request)) return true;
-  const userId = principal.user.id;
-  const inbox = await ctx.db
-    .selectFrom('inbox_members')
-    .innerJoin('inboxes', 'inboxes.id', 'inbox_members.inbox_id')
-    .select('inbox_members.id')
-    .where('inbox_members.user_id', '=', userId)
-    .where('inbox_members.inbox_id', '=', conversation.inbox_id)
-    .where('inboxes.account_id', '=', conversation.account_id)
-    .executeTakeFirst();
-  if (inbox) return true;
+  if (conversation.account_id !== currentAccount(request).id) return false;
+  const inboxIds = await accessibleInboxIds(ctx, request);
+  if (inboxIds === null || inboxIds.includes(conversation.inbox_id)) return true;
   if (conversation.team_id === null) return false;
+  const userId = principal.user.id;
   const team = await ctx.db
     .selectFrom('team_members')
     .innerJoin('teams', 'teams.id', 'team_members.team_id')

@@ -2,9 +2,9 @@ import { precompiled } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
-import { userPushData } from '../users/presenter.js';
+import { userSenderData } from './presenter.js';
 import { labelsOf } from '../conversations/presenter.js';
-import { contactPushData } from '../contacts/presenter.js';
+import { contactPushData, type ContactRow } from '../contacts/presenter.js';
 import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow, type MessageRow } from './service.js';
 
 export const LATEST_LIMIT = 20;
@@ -62,45 +62,24 @@ const latestMessages = precompiled((db, conversationId: number) =>
   db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(LATEST_LIMIT),
 );
 const contactById = precompiled((db, id: number) => db.selectFrom('contacts').selectAll().where('id', '=', id));
-const assigneeInAccount = precompiled((db, userId: number, accountId: number) =>
-  db
-    .selectFrom('users')
-    .leftJoin('account_users', (j) => j.onRef('account_users.user_id', '=', 'users.id').on('account_users.account_id', '=', accountId))
-    .select([
-      'users.id',
-      'users.name',
-      'users.display_name',
-      'users.avatar_url',
-      'account_users.account_id',
-      'account_users.user_id',
-      'account_users.availability',
-      'account_users.auto_offline',
-    ])
-    .where('users.id', '=', userId),
-);
 
+/** The conversation's contact (the meta shows it, and it is usually the sender of the incoming messages). */
+export async function findConversationContact(db: Db, conversation: ConversationRow): Promise<ContactRow | undefined> {
+  return (await contactById(db, conversation.contact_id))[0];
+}
 
-/** messages/index.json.jbuilder's meta. */
-export async function messagesMeta(db: Db, conversation: ConversationRow): Promise<Record<string, unknown>> {
+/** messages/index.json.jbuilder's meta, for the conversation and its contact (findConversationContact). */
+export async function messagesMeta(db: Db, conversation: ConversationRow, contact: ContactRow | undefined, authEpoch?: number): Promise<Record<string, unknown>> {
   // Conversation#cached_label_list_array: every tagging change of a conversation rewrites its
   // cached list in the same transaction, so the list is the labels (as in the conversation list).
-  const labels = labelsOf(conversation);
-  const [[contact], [assignee]] = await Promise.all([
-    contactById(db, conversation.contact_id),
-    conversation.assignee_id === null ? [] : assigneeInAccount(db, conversation.assignee_id, conversation.account_id),
-  ]);
   const meta: Record<string, unknown> = {
-    labels,
+    labels: labelsOf(conversation),
     additional_attributes: parseJson<JsonObject>(conversation.additional_attributes, {}),
     contact: contact ? contactPushData(contact) : null,
   };
-  if (assignee) {
-    const membership =
-      assignee.account_id !== null && assignee.user_id !== null && assignee.availability !== null && assignee.auto_offline !== null
-        ? { account_id: assignee.account_id, user_id: assignee.user_id, availability: assignee.availability, auto_offline: assignee.auto_offline }
-        : null;
-    meta.assignee = userPushData(assignee, membership);
-  }
+  // The assignee renders as a message sender does (User#push_event_data, with the account's availability).
+  const assignee = conversation.assignee_id === null ? null : await userSenderData(db, conversation.account_id, conversation.assignee_id, authEpoch);
+  if (assignee) meta.assignee = assignee;
   meta.agent_last_seen_at = isoTime(conversation.agent_last_seen_at);
   meta.assignee_last_seen_at = isoTime(conversation.assignee_last_seen_at);
   return meta;

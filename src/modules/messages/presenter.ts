@@ -6,7 +6,7 @@ import { EpochCache } from '../../db/epochs.js';
 import { readAuthEpoch } from '../../auth/cache.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
 import { userPushData } from '../users/presenter.js';
-import { contactPushData } from '../contacts/presenter.js';
+import { contactPushData, type ContactRow } from '../contacts/presenter.js';
 import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
 import { attachmentUrl } from './files.js';
 
@@ -56,6 +56,12 @@ async function userSenders(db: Db, userIds: number[], accountIds: number[], know
   });
 }
 
+/** User#push_event_data for a user in an account (a message sender, a conversation's assignee); null: no such user. */
+export async function userSenderData(db: Db, accountId: number, userId: number, authEpoch?: number): Promise<Out | null> {
+  const found = (await userSenders(db, [userId], [accountId], authEpoch)).get(`${accountId}:${userId}`);
+  return found ? userPushData(found.user, found.membership) : null;
+}
+
 /** Everything a batch of messages refers to, loaded with one query per table. */
 interface MessageContext {
   displayIds: Map<number, number>;
@@ -65,13 +71,15 @@ interface MessageContext {
 
 const senderKey = (type: string | null, id: number | null) => `${type}:${id}`;
 
-async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<number, number>, authEpoch?: number): Promise<MessageContext> {
+async function loadContext(db: Db, rows: MessageRow[], options: PresentOptions): Promise<MessageContext> {
+  const { displayIds: knownDisplayIds, authEpoch } = options;
+  const knownContacts = new Map((options.contacts ?? []).map((c) => [c.id, c]));
   const ids = rows.map((r) => r.id);
   // Conversation display ids the caller already has need no query.
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))].filter((id) => !knownDisplayIds?.has(id));
   const idsOf = (type: string) => [...new Set(rows.filter((r) => r.sender_type === type && r.sender_id !== null).map((r) => r.sender_id!))];
   const userIds = idsOf('User');
-  const contactIds = idsOf('Contact');
+  const contactIds = idsOf('Contact').filter((id) => !knownContacts.has(id));
   const botIds = idsOf('AgentBot');
   const accountIds = [...new Set(rows.map((r) => r.account_id))];
 
@@ -90,7 +98,7 @@ async function loadContext(db: Db, rows: MessageRow[], knownDisplayIds?: Map<num
     const found = userSenderRows.get(`${r.account_id}:${r.sender_id}`);
     if (found) senders.set(`User:${r.sender_id}:${r.account_id}`, userPushData(found.user, found.membership));
   }
-  for (const c of contacts) senders.set(senderKey('Contact', c.id), contactPushData(c));
+  for (const c of [...knownContacts.values(), ...contacts]) senders.set(senderKey('Contact', c.id), contactPushData(c));
   for (const b of bots) senders.set(senderKey('AgentBot', b.id), agentBotSenderData(b));
 
   const byMessage = new Map<number, AttachmentRow[]>();
@@ -180,11 +188,13 @@ export interface PresentOptions {
   displayIds?: Map<number, number>;
   /** The request's auth epoch when it has one (saves reading it again for the sender cache). */
   authEpoch?: number;
+  /** Contact rows the caller already has (a conversation's contact): not read again as senders. */
+  contacts?: ContactRow[];
 }
 
 export async function presentMessages(db: Db, rows: MessageRow[], options: PresentOptions = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows, options.displayIds, options.authEpoch);
+  const ctx = await loadContext(db, rows, options);
   return rows.map((row) => messageShape(ctx, row, options.echo === true));
 }
 
@@ -222,7 +232,7 @@ export async function messagePushData(
   options: { echo?: boolean; displayIds?: Map<number, number>; unread?: Promise<Map<number, number>> } = {},
 ): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows, options.displayIds);
+  const ctx = await loadContext(db, rows, { displayIds: options.displayIds });
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
   const [conversations, unread, inboxes] = await Promise.all([
     db
@@ -357,7 +367,7 @@ export async function presentConversationAttachments(
 ): Promise<Out[]> {
   const messageIds = [...new Set(attachments.map((a) => a.message_id))];
   const messages = messageIds.length ? await db.selectFrom('messages').selectAll().where('id', 'in', messageIds).execute() : [];
-  const ctx = await loadContext(db, messages);
+  const ctx = await loadContext(db, messages, {});
   const messageById = new Map(messages.map((m) => [m.id, m]));
   return attachments.map((a) => {
     const message = messageById.get(a.message_id);

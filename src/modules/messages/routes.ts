@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import type { Principal } from '../../auth/guard.js';
 import { pageNumber } from '../../lib/params.js';
 import { loadConversationForRequest } from '../conversations/service.js';
-import { findMessages, listConversationAttachments, messagesMeta } from './finder.js';
+import { findConversationContact, findMessages, listConversationAttachments, messagesMeta } from './finder.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
 import { presentConversationAttachments, presentMessage, presentMessages } from './presenter.js';
 import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
@@ -43,9 +43,13 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
     const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
-    const rows = await findMessages(ctx.db, conversation, request.query);
+    const [rows, contact] = await Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]);
     const displayIds = new Map([[conversation.id, conversation.display_id]]);
-    const [meta, payload] = await Promise.all([messagesMeta(ctx.db, conversation), presentMessages(ctx.db, rows, { displayIds, authEpoch: request.authEpoch })]);
+    const { authEpoch } = request;
+    const [meta, payload] = await Promise.all([
+      messagesMeta(ctx.db, conversation, contact, authEpoch),
+      presentMessages(ctx.db, rows, { displayIds, authEpoch, contacts: contact ? [contact] : [] }),
+    ]);
     return { meta, payload };
   });
 
