@@ -90,7 +90,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       // createMessage removes the stored files itself when the message cannot be created.
       const created = await createMessage(ctx, conversation, input);
-      return presentMessage(ctx.db, created.message, { echo: true, displayIds: new Map([[conversation.id, conversation.display_id]]) });
+      return presentMessage(ctx.db, created.message, { echo: true, displayIds: new Map([[conversation.id, conversation.display_id]]), authEpoch: request.authEpoch });
     },
   );
 
@@ -103,14 +103,14 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const message = await findMessage(ctx.db, conversation, request.params.id);
     const body = request.body ?? {};
     const updated = await updateMessageStatus(ctx, message, body.status, body.external_error);
-    return presentMessage(ctx.db, updated);
+    return presentMessage(ctx.db, updated, { authEpoch: request.authEpoch });
   });
 
   app.delete(`${base}/messages/:id`, { schema: { params: MessageParams } }, async (request) => {
     const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
     const message = await findMessage(ctx.db, conversation, request.params.id);
     const deleted = await deleteMessage(ctx, message);
-    return presentMessage(ctx.db, deleted);
+    return presentMessage(ctx.db, deleted, { authEpoch: request.authEpoch });
   });
 
   app.get(`${base}/attachments`, { schema: { params: ConversationParams, querystring: AttachmentsQuery } }, async (request) => {
