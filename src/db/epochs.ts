@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { precompiled } from './precompiled.js';
 import { rawSqlite } from './connection.js';
+import { coalescedRead } from './coalesce.js';
 import type { Database } from './types.js';
 
 /** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts, 0651: search) and `render_epochs` (0610). */
@@ -16,41 +17,14 @@ const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 /**
  * An epoch's current value: one indexed row, read synchronously on SQLite unless a transaction
  * is open there (precompiled), so an uncommitted bump is never seen. On PostgreSQL a read is a
- * round trip, so the requests of one event-loop turn share one (coalescedRead).
+ * round trip, so the requests of one event-loop turn share one (db/coalesce.ts).
  */
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
-  if (!rawSqlite.has(db) && !db.isTransaction) return coalescedRead(db, table, id);
+  if (!rawSqlite.has(db) && !db.isTransaction) {
+    return coalescedRead(db, `epoch:${table}:${id}`, async () => valueOf(await epochQueries[table](db, id)));
+  }
   const rows = epochQueries[table](db, id);
   return Array.isArray(rows) ? valueOf(rows) : rows.then(valueOf);
-}
-
-/** Reads asked for but not started yet, per database and epoch. */
-const scheduled = new WeakMap<Kysely<Database>, Map<string, Promise<number>>>();
-
-/**
- * One read serves every caller that asked for it before it started: it starts after the current
- * turn's I/O callbacks (setImmediate), so it sees every change committed before any of those
- * callers asked, exactly as a read of its own would. A caller never joins a read already under
- * way (that one may predate a commit the caller has seen).
- */
-function coalescedRead(db: Kysely<Database>, table: EpochTable, id: number): Promise<number> {
-  let pending = scheduled.get(db);
-  if (!pending) {
-    pending = new Map();
-    scheduled.set(db, pending);
-  }
-  const key = `${table}:${id}`;
-  let read = pending.get(key);
-  if (!read) {
-    read = new Promise<number>((resolve, reject) => {
-      setImmediate(() => {
-        pending.delete(key);
-        Promise.resolve(epochQueries[table](db, id)).then(valueOf).then(resolve, reject);
-      });
-    });
-    pending.set(key, read);
-  }
-  return read;
 }
 
 /**

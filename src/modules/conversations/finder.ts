@@ -5,6 +5,7 @@ import { notFound } from '../../lib/errors.js';
 import { pageNumber } from '../../lib/params.js';
 import { STATUSES } from './presenter.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
+import { coalescedRead } from '../../db/coalesce.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
 
 export const PER_PAGE = 25;
@@ -120,9 +121,12 @@ const toId = (v: unknown): number | null => {
  * instead of tens of thousands of conversations.
  */
 async function countersCounts(ctx: AppContext, viewer: Viewer, filters: CounterFilters): Promise<Counts> {
-  // SQLite: reused until a counter changes (migration 0602); PostgreSQL reads them each time.
-  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', COUNTS_EPOCH) : undefined;
   const key = JSON.stringify([viewer.accountId, viewer.userId, filters.status, filters.inboxId, filters.inboxIds, filters.teamId, filters.label]);
+  // PostgreSQL: read each time (an epoch row there would be locked by every conversation write),
+  // one read shared by the requests of a turn that ask for the same counts.
+  if (ctx.engine === 'postgres') return { ...(await coalescedRead(ctx.db, `counts:${key}`, () => readCounters(ctx, viewer, filters))) };
+  // SQLite: reused until a counter changes (migration 0602).
+  const epoch = await readEpoch(ctx.db, 'cache_epochs', COUNTS_EPOCH);
   return { ...(await countsCache.get(ctx.db, epoch, key, () => readCounters(ctx, viewer, filters))) };
 }
 
