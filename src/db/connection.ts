@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config, Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
+import { CommitProbe } from './commit-probe.js';
 
 // COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -13,6 +14,9 @@ pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
 
 /** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
 export const rawSqlite = new WeakMap<Kysely<Database>, SQLite.Database>();
+
+/** Whether anything was committed since a last look (SQLite only; db/epochs.ts). */
+export const commitProbes = new WeakMap<Kysely<Database>, CommitProbe>();
 
 export interface Store {
   db: Kysely<Database>;
@@ -49,12 +53,15 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   rawSqlite.set(db, sqlite);
+  const probe = new CommitProbe(config.databaseUrl);
+  commitProbes.set(db, probe);
   return {
     db,
     engine: 'sqlite',
     close: async () => {
       await checkpointer.stop();
       await db.destroy();
+      probe.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { precompiled } from './precompiled.js';
-import { rawSqlite } from './connection.js';
+import { commitProbes, rawSqlite } from './connection.js';
 import { coalescedRead } from './coalesce.js';
+import type { CommitProbe } from './commit-probe.js';
 import type { Database } from './types.js';
 
 /** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts, 0651: search) and `render_epochs` (0610). */
@@ -15,16 +16,54 @@ const epochQueries = {
 const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 
 /**
- * An epoch's current value: one indexed row, read synchronously on SQLite unless a transaction
- * is open there (precompiled), so an uncommitted bump is never seen. On PostgreSQL a read is a
- * round trip, so the requests of one event-loop turn share one (db/coalesce.ts).
+ * An epoch's current value: one indexed row. On PostgreSQL a read is a round trip, so the
+ * requests of one event-loop turn share one (db/coalesce.ts). On SQLite the value last read is
+ * kept while nothing at all has been committed since (CommitProbe: one small file read instead of
+ * a query); otherwise it is read synchronously unless a transaction is open on the connection
+ * (precompiled), so an uncommitted bump is never seen.
  */
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
-  if (!rawSqlite.has(db) && !db.isTransaction) {
+  const sqlite = rawSqlite.get(db);
+  if (!sqlite) {
+    if (db.isTransaction) return readNow(db, table, id);
     return coalescedRead(db, `epoch:${table}:${id}`, async () => valueOf(await epochQueries[table](db, id)));
   }
+  const known = knownEpochsOf(db);
+  // The probe is looked at before the value is read: a commit in between makes the next look differ.
+  const generation = known.probe?.look() ?? null;
+  const key = `${table}:${id}`;
+  if (generation !== null && generation === known.generation) {
+    const value = known.values.get(key);
+    if (value !== undefined) return value;
+  } else {
+    known.values.clear();
+    known.generation = generation;
+  }
+  const read = readNow(db, table, id);
+  if (generation !== null && typeof read === 'number') known.values.set(key, read);
+  return read;
+}
+
+function readNow(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
   const rows = epochQueries[table](db, id);
   return Array.isArray(rows) ? valueOf(rows) : rows.then(valueOf);
+}
+
+interface KnownEpochs {
+  probe: CommitProbe | undefined;
+  /** The probe's generation the values were read in. */
+  generation: number | null;
+  values: Map<string, number>;
+}
+const knownEpochs = new WeakMap<Kysely<Database>, KnownEpochs>();
+
+function knownEpochsOf(db: Kysely<Database>): KnownEpochs {
+  let known = knownEpochs.get(db);
+  if (!known) {
+    known = { probe: commitProbes.get(db), generation: null, values: new Map() };
+    knownEpochs.set(db, known);
+  }
+  return known;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import SQLite from 'better-sqlite3';
+import { CommitProbe } from '../../src/db/commit-probe.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 import { readEpoch } from '../../src/db/epochs.js';
 import { AUTH_EPOCH } from '../../src/db/migrations/0010_auth_cache_epoch.js';
@@ -37,5 +39,40 @@ describe('readEpoch', () => {
     assert.notEqual(after, underWay);
     assert.equal(await after, before + 1);
     assert.ok([before, before + 1].includes(await underWay));
+  });
+
+  test('SQLite: a commit by another connection (another process) is seen by the next read', { skip: ENGINE !== 'sqlite' }, async () => {
+    const path = t.config.databaseUrl;
+    const first = readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH) as number;
+    assert.equal(readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH), first, 'nothing committed: the same value');
+    const other = new SQLite(path);
+    try {
+      other.pragma('busy_timeout = 5000');
+      other.prepare(`update cache_epochs set v = v + 1 where id = ${AUTH_EPOCH}`).run();
+      assert.equal(readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH), first + 1);
+      // A commit elsewhere that leaves the epoch alone: read again, still the same value.
+      other.prepare('update cache_epochs set v = v where id = 2').run();
+      assert.equal(readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH), first + 1);
+    } finally {
+      other.close();
+    }
+  });
+
+  test('CommitProbe: a generation per committed change, null without a WAL-index', { skip: ENGINE !== 'sqlite' }, () => {
+    const probe = new CommitProbe(t.config.databaseUrl);
+    const missing = new CommitProbe(`${t.config.databaseUrl}.absent`);
+    const other = new SQLite(t.config.databaseUrl);
+    try {
+      const a = probe.look();
+      assert.equal(typeof a, 'number');
+      assert.equal(probe.look(), a);
+      other.prepare('update cache_epochs set v = v + 1 where id = 2').run();
+      assert.notEqual(probe.look(), a);
+      assert.equal(missing.look(), null);
+    } finally {
+      other.close();
+      probe.close();
+      missing.close();
+    }
   });
 });
