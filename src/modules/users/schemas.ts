@@ -4,8 +4,9 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 const Obj = Type.Object({}, { additionalProperties: true });
 
 /**
- * Response schemas: Fastify serializes these shapes with fast-json-stringify. Every object keeps
- * additionalProperties so a field added by a presenter is never silently dropped.
+ * Response schemas: they document these shapes (OpenAPI); responses are serialized with
+ * JSON.stringify (app.ts). Every object keeps additionalProperties so a field added by a
+ * presenter is never silently dropped.
  */
 export const ProfileAccountSchema = Type.Object(
   {
