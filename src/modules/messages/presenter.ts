@@ -88,7 +88,7 @@ async function loadContext(db: Db, rows: MessageRow[], options: PresentOptions):
     userSenders(db, userIds, accountIds, authEpoch),
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
     botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
-    ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : [],
+    options.attachments ?? (ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : []),
   ]);
 
   const senders = new Map<string, Out>();
@@ -190,6 +190,8 @@ export interface PresentOptions {
   authEpoch?: number;
   /** Contact rows the caller already has (a conversation's contact): not read again as senders. */
   contacts?: ContactRow[];
+  /** Every attachment of these messages, when the caller has them (it just created them). */
+  attachments?: AttachmentRow[];
 }
 
 export async function presentMessages(db: Db, rows: MessageRow[], options: PresentOptions = {}): Promise<Out[]> {

@@ -90,7 +90,12 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       // createMessage removes the stored files itself when the message cannot be created.
       const created = await createMessage(ctx, conversation, input);
-      return presentMessage(ctx.db, created.message, { echo: true, displayIds: new Map([[conversation.id, conversation.display_id]]), authEpoch: request.authEpoch });
+      return presentMessage(ctx.db, created.message, {
+        echo: true,
+        displayIds: new Map([[conversation.id, conversation.display_id]]),
+        authEpoch: request.authEpoch,
+        attachments: created.attachments,
+      });
     },
   );
 
