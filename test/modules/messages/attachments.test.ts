@@ -85,6 +85,30 @@ describe('attachments', () => {
     assert.deepEqual(list.json().payload[0].attachments, m.attachments);
   });
 
+  test('the messages page shows each message with its attachments, as created', async () => {
+    const { conversation } = await createConversation(t, account.id, inbox);
+    const plain = await t.request({ method: 'POST', url: messagesUrl(conversation), token: agent.token, payload: { content: 'no files' } });
+    assert.equal(plain.statusCode, 200, plain.body);
+    const withFiles = await upload(conversation, { content: 'two files' }, [
+      { filename: 'a.png', contentType: 'image/png', data: PNG },
+      { filename: 'b.txt', contentType: 'text/plain', data: Buffer.from('b') },
+    ]);
+    assert.equal(withFiles.statusCode, 200, withFiles.body);
+    const oneFile = await upload(conversation, { content: 'one file' }, [{ filename: 'c.txt', contentType: 'text/plain', data: Buffer.from('c') }]);
+    assert.equal(oneFile.statusCode, 200, oneFile.body);
+
+    const page = await t.request({ method: 'GET', url: messagesUrl(conversation), token: agent.token });
+    assert.equal(page.statusCode, 200, page.body);
+    const byId = new Map(page.json().payload.map((m: { id: number }) => [m.id, m]));
+    assert.equal((byId.get(plain.json().id) as { attachments?: unknown }).attachments, undefined);
+    assert.deepEqual((byId.get(withFiles.json().id) as { attachments: unknown }).attachments, withFiles.json().attachments);
+    assert.deepEqual((byId.get(oneFile.json().id) as { attachments: unknown }).attachments, oneFile.json().attachments);
+    // An older page (a cursor) reads the same attachments its own way.
+    const older = await t.request({ method: 'GET', url: `${messagesUrl(conversation)}?before=${oneFile.json().id}`, token: agent.token });
+    const olderById = new Map(older.json().payload.map((m: { id: number }) => [m.id, m]));
+    assert.deepEqual((olderById.get(withFiles.json().id) as { attachments: unknown }).attachments, withFiles.json().attachments);
+  });
+
   test('range requests and HEAD, for audio and video players', async () => {
     const { conversation } = await createConversation(t, account.id, inbox);
     const audio = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
