@@ -33,6 +33,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
+    pool.on('connect', nameRecurringStatements);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
@@ -91,4 +92,52 @@ function withStatementCache(sqlite: SQLite.Database, limit = 2000): SQLite.Datab
       };
     },
   });
+}
+
+const NAMED_PER_CONNECTION = 500;
+
+/**
+ * PostgreSQL parses and plans every unnamed statement afresh. Statements whose text recurs (the
+ * same shape with new parameters: nearly all of ours) are sent as named prepared statements, so
+ * each connection parses them once and can reuse their plans (as Rails does by default). After
+ * another process changes a table's columns, PostgreSQL refuses a prepared `select *` whose
+ * result shape changed: that statement is then prepared again under a new name, and retried at
+ * once when no transaction is open (inside one, the error ends the transaction as any would).
+ */
+function nameRecurringStatements(client: pg.PoolClient): void {
+  const names = new Map<string, string>();
+  const sightings = new Map<string, number>();
+  let prepared = 0;
+  let inTransaction = false;
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const named = async (name: string, text: string, values: unknown[]): Promise<unknown> => {
+    try {
+      return await query({ name, text, values });
+    } catch (error) {
+      if ((error as { code?: string }).code !== '0A000' || !/cached plan/.test(String((error as Error).message))) throw error;
+      names.delete(text);
+      if (inTransaction) throw error;
+      return query(text, values);
+    }
+  };
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && Array.isArray(values) && rest.length === 0) {
+      if (values.length === 0) {
+        if (/^\s*(begin|start transaction)\b/i.test(text)) inTransaction = true;
+        else if (/^\s*(commit|rollback|end)\b/i.test(text)) inTransaction = false;
+      } else {
+        let name = names.get(text);
+        if (!name && prepared < NAMED_PER_CONNECTION) {
+          const seen = (sightings.get(text) ?? 0) + 1;
+          if (seen >= 2) {
+            name = `parley_${++prepared}`;
+            names.set(text, name);
+            sightings.delete(text);
+          } else if (sightings.size < 5000) sightings.set(text, seen);
+        }
+        if (name) return named(name, text, values);
+      }
+    }
+    return query(text, values, ...rest);
+  };
 }
