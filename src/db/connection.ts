@@ -124,7 +124,7 @@ function nameRecurringStatements(client: pg.PoolClient): void {
     if (typeof text === 'string' && Array.isArray(values) && rest.length === 0) {
       if (values.length === 0) {
         if (/^\s*(begin|start transaction)\b/i.test(text)) inTransaction = true;
-        else if (/^\s*(commit|rollback|end)\b/i.test(text)) inTransaction = false;
+        else if (/^\s*(commit|end|rollback(?!\s+to\b))\b/i.test(text)) inTransaction = false;
       } else {
         let name = names.get(text);
         if (!name && prepared < NAMED_PER_CONNECTION) {
