@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './types.js';
+import { perDatabase } from './per-database.js';
 
 /** Reads asked for but not started yet, per database and key. */
-const scheduled = new WeakMap<Kysely<Database>, Map<string, Promise<unknown>>>();
+const scheduledOf = perDatabase(() => new Map<string, Promise<unknown>>());
 
 /**
  * One read serves every caller that asks for the same `key` before it starts (PostgreSQL, where
@@ -12,12 +13,7 @@ const scheduled = new WeakMap<Kysely<Database>, Map<string, Promise<unknown>>>()
  * commit the caller has seen. `read` must depend on nothing but `key` (and the database).
  */
 export function coalescedRead<T>(db: Kysely<Database>, key: string, read: () => Promise<T>): Promise<T> {
-  let pending = scheduled.get(db);
-  if (!pending) {
-    pending = new Map();
-    scheduled.set(db, pending);
-  }
-  const waiting = pending;
+  const waiting = scheduledOf(db);
   let shared = waiting.get(key) as Promise<T> | undefined;
   if (!shared) {
     shared = new Promise<T>((resolve, reject) => {

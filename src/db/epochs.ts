@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { precompiled } from './precompiled.js';
 import { commitProbes, rawSqlite } from './connection.js';
 import { coalescedRead } from './coalesce.js';
+import { perDatabase } from './per-database.js';
 import type { CommitProbe } from './commit-probe.js';
 import type { Database } from './types.js';
 
@@ -55,16 +56,7 @@ interface KnownEpochs {
   generation: number | null;
   values: Map<string, number>;
 }
-const knownEpochs = new WeakMap<Kysely<Database>, KnownEpochs>();
-
-function knownEpochsOf(db: Kysely<Database>): KnownEpochs {
-  let known = knownEpochs.get(db);
-  if (!known) {
-    known = { probe: commitProbes.get(db), generation: null, values: new Map() };
-    knownEpochs.set(db, known);
-  }
-  return known;
-}
+const knownEpochsOf = perDatabase<KnownEpochs>((db) => ({ probe: commitProbes.get(db), generation: null, values: new Map() }));
 
 /**
  * A read-through cache whose entries hold at one epoch (auth: token owner, account, membership;
@@ -75,18 +67,9 @@ function knownEpochsOf(db: Kysely<Database>): KnownEpochs {
  */
 export class EpochCache<V> {
   /** One map per database: epochs of two databases say nothing about each other. */
-  private readonly byDb = new WeakMap<Kysely<Database>, Map<string, { epoch: number; value: V }>>();
+  private readonly entriesOf = perDatabase(() => new Map<string, { epoch: number; value: V }>());
 
   constructor(private readonly maxEntries = 10_000) {}
-
-  private entriesOf(db: Kysely<Database>): Map<string, { epoch: number; value: V }> {
-    let entries = this.byDb.get(db);
-    if (!entries) {
-      entries = new Map();
-      this.byDb.set(db, entries);
-    }
-    return entries;
-  }
 
   /** Stores a value loaded after `epoch` was read (so at least that new: safe to serve at it). */
   private store(entries: Map<string, { epoch: number; value: V }>, epoch: number, key: string, value: V): void {

@@ -4,6 +4,7 @@ import type { Db } from '../../context.js';
 import type { Database, Row } from '../../db/types.js';
 import { precompiled } from '../../db/precompiled.js';
 import { readEpoch } from '../../db/epochs.js';
+import { perDatabase } from '../../db/per-database.js';
 import { PRESENCE_RULE, presenceValue, type PresenceRule } from '../../realtime/presence.js';
 import type { ConversationStamp } from './finder.js';
 import { CLOCK_DEPENDENT, presentConversations } from './presenter.js';
@@ -32,7 +33,6 @@ interface Entry extends Fragment {
 }
 
 const MAX_ENTRIES = 10_000;
-const caches = new WeakMap<Kysely<Database>, Map<string, Entry>>();
 
 // A hole's mark carries a per-process random nonce, so no stored text can imitate one.
 const NONCE = randomBytes(12).toString('hex');
@@ -41,14 +41,8 @@ const HOLE = new RegExp(`"\\\\u0001${NONCE}:\\d+"`);
 
 const viewerTeamsQuery = precompiled((db, userId: number) => db.selectFrom('team_members').select('team_id').where('user_id', '=', userId));
 
-function cacheOf(db: Kysely<Database>): Map<string, Entry> {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new Map();
-    caches.set(db, cache);
-  }
-  return cache;
-}
+/** One map per database: items of two databases say nothing about each other. */
+const cacheOf = perDatabase(() => new Map<string, Entry>());
 
 /** JSON text of a rendered item, cut where presence decides a value. */
 export function toFragment(item: object): Fragment {
