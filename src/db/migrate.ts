@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../config.js';
 import type { MigrationUp } from './migrations/helpers.js';
+import { dropStat4Samples } from './sqlite-stats.js';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Any constant: the PostgreSQL advisory lock that serialises migrating processes. */
@@ -37,7 +38,7 @@ async function migrationFiles(): Promise<MigrationFile[]> {
  */
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
   const files = await migrationFiles();
-  return db.transaction().execute(async (trx) => {
+  const applied = await db.transaction().execute(async (trx) => {
     if (engine === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
     await sql`CREATE TABLE IF NOT EXISTS parley_migrations (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`.execute(trx);
     if (engine === 'sqlite') await sql`UPDATE parley_migrations SET name = name WHERE 0`.execute(trx); // take the write lock now
@@ -51,4 +52,7 @@ export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Prom
     }
     return applied;
   });
+  // After the migrations, some of which ANALYZE: the samples they leave would slow every query.
+  if (engine === 'sqlite') await dropStat4Samples(db);
+  return applied;
 }
