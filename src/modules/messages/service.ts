@@ -485,44 +485,32 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
       .returningAll()
       .executeTakeFirstOrThrow();
 
+    // Stored files, then external ones (locations, fallbacks, contacts, embeds), in that order.
+    const attachmentValues = [
+      ...(input.files ?? []).map((file) => ({
+        file_type: FILE_TYPES.indexOf(fileTypeFor(file.contentType)),
+        file_key: file.fileKey,
+        file_name: file.fileName,
+        content_type: file.contentType,
+        byte_size: file.byteSize,
+        meta: toJson(file.meta ?? {}),
+      })),
+      ...(input.externalAttachments ?? []).map((ext) => ({
+        file_type: FILE_TYPES.indexOf(ext.fileType),
+        external_url: ext.externalUrl ?? null,
+        coordinates_lat: ext.coordinatesLat ?? 0,
+        coordinates_long: ext.coordinatesLong ?? 0,
+        fallback_title: ext.fallbackTitle ?? null,
+        extension: ext.extension ?? null,
+        meta: toJson(ext.meta ?? {}),
+      })),
+    ];
     const attachments: AttachmentRow[] = [];
-    for (const file of input.files ?? []) {
+    for (const values of attachmentValues) {
       attachments.push(
         await trx
           .insertInto('attachments')
-          .values({
-            account_id: conversation.account_id,
-            message_id: message.id,
-            file_type: FILE_TYPES.indexOf(fileTypeFor(file.contentType)),
-            file_key: file.fileKey,
-            file_name: file.fileName,
-            content_type: file.contentType,
-            byte_size: file.byteSize,
-            meta: toJson(file.meta ?? {}),
-            created_at: t,
-            updated_at: t,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow(),
-      );
-    }
-    for (const ext of input.externalAttachments ?? []) {
-      attachments.push(
-        await trx
-          .insertInto('attachments')
-          .values({
-            account_id: conversation.account_id,
-            message_id: message.id,
-            file_type: FILE_TYPES.indexOf(ext.fileType),
-            external_url: ext.externalUrl ?? null,
-            coordinates_lat: ext.coordinatesLat ?? 0,
-            coordinates_long: ext.coordinatesLong ?? 0,
-            fallback_title: ext.fallbackTitle ?? null,
-            extension: ext.extension ?? null,
-            meta: toJson(ext.meta ?? {}),
-            created_at: t,
-            updated_at: t,
-          })
+          .values({ ...values, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
           .returningAll()
           .executeTakeFirstOrThrow(),
       );
