@@ -10,6 +10,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema to use (tests isolate themselves in a schema of their own). */
   pgSchema?: string;
+  /** SQLite's page cache, in MiB: pages read more than once are served from process memory. */
+  sqliteCacheMb?: number;
   redisUrl?: string;
   logLevel: string;
   corsOrigins: string[] | boolean;
@@ -26,6 +28,12 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * 128 MiB: on the medium benchmark dataset (400 MB file) 64 → 128 MiB cut a messages page's SQL by
+ * a fifth; the cache fills only as pages are read, and stays within the 500 MB peak RSS budget.
+ */
+export const DEFAULT_SQLITE_CACHE_MB = 128;
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -56,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engine,
     databaseUrl,
     pgSchema: env.PARLEY_PG_SCHEMA || undefined,
+    sqliteCacheMb: int(env, 'SQLITE_CACHE_MB', DEFAULT_SQLITE_CACHE_MB),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     corsOrigins: cors === undefined || cors === '' ? false : cors === '*' ? true : cors.split(',').map((s) => s.trim()),

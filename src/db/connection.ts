@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import type { Config, Engine } from '../config.js';
+import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
@@ -24,7 +24,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema'>): Store {
+export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb'>): Store {
   if (config.engine === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
@@ -44,7 +44,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma(`cache_size = -${(config.sqliteCacheMb ?? DEFAULT_SQLITE_CACHE_MB) * 1024}`);
   sqlite.pragma('temp_store = MEMORY');
   // Checkpoints run in a worker thread (checkpointer.ts); this connection's own, at a higher mark
   // than SQLite's 1 000 pages, only bounds the WAL when the worker falls behind.
