@@ -793,28 +793,22 @@ async function currentParticipantIds(db: Db, conversation: ConversationRow): Pro
 }
 
 /** Adds participants; returns the ones that were added (Chatwoot renders only those). */
-export async function addParticipants(ctx: AppContext, conversation: ConversationRow, userIds: number[]): Promise<number[]> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const current = await currentParticipantIds(trx, conversation);
-    const toAdd = [...new Set(userIds)].filter((id) => !current.includes(id));
-    await assertParticipantsAllowed(trx, conversation, toAdd);
-    const t = now();
-    if (toAdd.length) {
-      await trx
-        .insertInto('conversation_participants')
-        .values(toAdd.map((user_id) => ({ account_id: conversation.account_id, conversation_id: conversation.id, user_id, created_at: t, updated_at: t })))
-        .execute();
-    }
-    return toAdd;
-  });
+export function addParticipants(ctx: AppContext, conversation: ConversationRow, userIds: number[]): Promise<number[]> {
+  return changeParticipants(ctx, conversation, userIds, false);
 }
 
+/** Makes the participants exactly `userIds`. */
 export async function replaceParticipants(ctx: AppContext, conversation: ConversationRow, userIds: number[]): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await changeParticipants(ctx, conversation, userIds, true);
+}
+
+/** Adds the users not yet participating and, with `removeOthers`, removes the ones not listed; returns the added. */
+function changeParticipants(ctx: AppContext, conversation: ConversationRow, userIds: number[], removeOthers: boolean): Promise<number[]> {
+  return ctx.db.transaction().execute(async (trx) => {
     const current = await currentParticipantIds(trx, conversation);
     const wanted = [...new Set(userIds)];
     const toAdd = wanted.filter((id) => !current.includes(id));
-    const toRemove = current.filter((id) => !wanted.includes(id));
+    const toRemove = removeOthers ? current.filter((id) => !wanted.includes(id)) : [];
     await assertParticipantsAllowed(trx, conversation, toAdd);
     const t = now();
     if (toAdd.length) {
@@ -826,6 +820,7 @@ export async function replaceParticipants(ctx: AppContext, conversation: Convers
     if (toRemove.length) {
       await trx.deleteFrom('conversation_participants').where('conversation_id', '=', conversation.id).where('user_id', 'in', toRemove).execute();
     }
+    return toAdd;
   });
 }
 
