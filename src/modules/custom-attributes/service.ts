@@ -126,6 +126,20 @@ interface NormalizedDefinition {
   attribute_values: (string | number | boolean)[];
 }
 
+/** The stored columns of a validated definition (create and update write the same ones). */
+function definitionColumns(def: NormalizedDefinition) {
+  return {
+    attribute_display_name: def.attribute_display_name!,
+    attribute_description: def.attribute_description,
+    attribute_display_type: def.attribute_display_type,
+    attribute_key: def.attribute_key!,
+    attribute_model: def.attribute_model,
+    regex_pattern: def.regex_pattern,
+    regex_cue: def.regex_cue,
+    attribute_values: toJson(def.attribute_values),
+  };
+}
+
 function merge(base: NormalizedDefinition, input: DefinitionInput, errors: RecordErrors): NormalizedDefinition {
   const out = { ...base };
   if (input.attribute_display_name !== undefined) out.attribute_display_name = input.attribute_display_name;
@@ -199,19 +213,7 @@ export async function createDefinition(db: Db, accountId: number, input: Definit
   try {
     return await db
       .insertInto('custom_attribute_definitions')
-      .values({
-        account_id: accountId,
-        attribute_display_name: def.attribute_display_name!,
-        attribute_description: def.attribute_description,
-        attribute_display_type: def.attribute_display_type,
-        attribute_key: def.attribute_key!,
-        attribute_model: def.attribute_model,
-        regex_pattern: def.regex_pattern,
-        regex_cue: def.regex_cue,
-        attribute_values: toJson(def.attribute_values),
-        created_at: ts,
-        updated_at: ts,
-      })
+      .values({ ...definitionColumns(def), account_id: accountId, created_at: ts, updated_at: ts })
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
@@ -240,17 +242,7 @@ export async function updateDefinition(db: Db, row: CustomAttributeDefinitionRow
   try {
     return await db
       .updateTable('custom_attribute_definitions')
-      .set({
-        attribute_display_name: def.attribute_display_name!,
-        attribute_description: def.attribute_description,
-        attribute_display_type: def.attribute_display_type,
-        attribute_key: def.attribute_key!,
-        attribute_model: def.attribute_model,
-        regex_pattern: def.regex_pattern,
-        regex_cue: def.regex_cue,
-        attribute_values: toJson(def.attribute_values),
-        updated_at: now(),
-      })
+      .set({ ...definitionColumns(def), updated_at: now() })
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
