@@ -9,6 +9,7 @@
  * figure that survives a noisy shared machine), next to issue 5's targets.
  * The ratio's baseline is re-measured right before each scenario (--single-baseline: once).
  * Results: bench/results/<scale>-<engine>-latest.json and bench/results/summary.md.
+ * --cpu-prof DIR writes a V8 CPU profile of the Parley process there (on its graceful stop).
  */
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -211,6 +212,8 @@ async function main(): Promise<void> {
       // one baseline at the start instead of one right before each scenario
       'single-baseline': { type: 'boolean', default: false },
       regenerate: { type: 'boolean', default: false },
+      // write a V8 CPU profile of the Parley process (node --cpu-prof) into this folder
+      'cpu-prof': { type: 'string' },
     },
   });
   const scale = values.scale as Scale;
@@ -242,6 +245,7 @@ async function main(): Promise<void> {
     const parley = await startParley({ ...targetEnv(target), LOG_LEVEL: values['log-level']! }, await freePort(), {
       logFile: join(DATA_DIR, `parley-${scale}-${engine}.log`),
       timeoutMs: 120_000,
+      nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
     });
     children.push(parley);
     log(`  first healthy response after ${parley.startMs.toFixed(0)} ms`);

@@ -152,14 +152,19 @@ export function buildParley(): void {
 }
 
 /** Parley as production runs it: the compiled build, migrations at start, one process. */
-export function startParley(env: Record<string, string>, port: number, options: { logFile?: string; timeoutMs?: number } = {}): Promise<Child> {
+export function startParley(
+  env: Record<string, string>,
+  port: number,
+  options: { logFile?: string; timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<Child> {
   buildParley();
   return spawnServer({
-    args: [join(ROOT, 'dist/main.js'), 'start'],
+    args: [...(options.nodeArgs ?? []), join(ROOT, 'dist/main.js'), 'start'],
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
     port,
     healthPath: '/health',
-    ...options,
+    logFile: options.logFile,
+    timeoutMs: options.timeoutMs,
   });
 }
 

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
-import { rawSqlite } from './connection.js';
+import { rawSqlite, sqliteStatements, type RowStatement } from './connection.js';
 
 /** Stands for the i-th argument while a query is compiled once. */
 class Slot {
@@ -31,7 +31,7 @@ export function precompiled<A extends unknown[], O>(
         template: query.parameters,
         slots: query.parameters.map((p) => (p instanceof Slot ? p.index : -1)),
         sqlite,
-        statement: sqlite?.prepare(query.sql),
+        statement: sqliteStatements.get(db)?.(query.sql),
       };
       byDb.set(db, compiled);
     }
@@ -40,7 +40,7 @@ export function precompiled<A extends unknown[], O>(
     for (let i = 0; i < template.length; i++) parameters[i] = slots[i] >= 0 ? args[slots[i]] : template[i];
     // Not while another request's transaction is open on the connection: it would see that
     // transaction's uncommitted rows. Kysely's path waits for it instead.
-    if (compiled.statement && !compiled.sqlite!.inTransaction) return compiled.statement.all(...parameters) as O[];
+    if (compiled.statement && !compiled.sqlite!.inTransaction) return compiled.statement.all(parameters) as O[];
     return db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
@@ -51,5 +51,5 @@ interface Compiled {
   /** For each parameter, the argument it takes (or -1: a constant of the query). */
   slots: number[];
   sqlite: SQLite.Database | undefined;
-  statement: SQLite.Statement | undefined;
+  statement: RowStatement | undefined;
 }
