@@ -9,38 +9,42 @@ class Slot {
 }
 
 /**
- * A read on the hot path (authentication, account scope), built and compiled by Kysely once
- * per database and then run with new arguments: building and compiling cost more than SQLite
- * takes to answer these lookups. The builder must use each argument only as a bound value.
+ * A statement on the hot path, built and compiled by Kysely once per database and then run with
+ * new arguments: building and compiling cost more than SQLite takes to answer these lookups. The
+ * builder must use each argument only as a bound value.
  * On SQLite the root database runs it synchronously on its cached statement, skipping the
  * driver's connection hand-off and answers without a promise, unless a transaction is open on
  * the connection (then it queues behind it like any query, so it only ever sees committed rows).
+ * A transaction (`trx`) runs the same compiled text through Kysely: its instances are new per
+ * transaction, so the compilation is found through the dialect adapter they share with their root.
  */
 export function precompiled<A extends unknown[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
 ): (db: Kysely<Database>, ...args: A) => O[] | Promise<O[]> {
-  const byDb = new WeakMap<Kysely<Database>, Compiled>();
+  const byAdapter = new WeakMap<object, Compiled>();
   return (db, ...args) => {
-    let compiled = byDb.get(db);
+    const adapter = db.getExecutor().adapter;
+    let compiled = byAdapter.get(adapter);
     if (!compiled) {
       const slots = args.map((_, i) => new Slot(i)) as unknown as A;
       const query = build(db, ...slots).compile();
+      compiled = { sql: query.sql, template: query.parameters, slots: query.parameters.map((p) => (p instanceof Slot ? p.index : -1)) };
+      byAdapter.set(adapter, compiled);
+    }
+    if (compiled.statement === undefined && !db.isTransaction) {
+      // Instances derived from the root (withTables, withPlugin) share its adapter and connection.
       const sqlite = rawSqlite.get(db);
-      compiled = {
-        sql: query.sql,
-        template: query.parameters,
-        slots: query.parameters.map((p) => (p instanceof Slot ? p.index : -1)),
-        sqlite,
-        statement: sqliteStatements.get(db)?.(query.sql),
-      };
-      byDb.set(db, compiled);
+      if (sqlite) {
+        compiled.sqlite = sqlite;
+        compiled.statement = sqliteStatements.get(db)!(compiled.sql);
+      }
     }
     const { template, slots } = compiled;
     const parameters = new Array<unknown>(template.length);
     for (let i = 0; i < template.length; i++) parameters[i] = slots[i] >= 0 ? args[slots[i]] : template[i];
     // Not while another request's transaction is open on the connection: it would see that
     // transaction's uncommitted rows. Kysely's path waits for it instead.
-    if (compiled.statement && !compiled.sqlite!.inTransaction) return compiled.statement.all(parameters) as O[];
+    if (compiled.statement && !db.isTransaction && !compiled.sqlite!.inTransaction) return compiled.statement.all(parameters) as O[];
     return db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
@@ -50,6 +54,7 @@ interface Compiled {
   template: readonly unknown[];
   /** For each parameter, the argument it takes (or -1: a constant of the query). */
   slots: number[];
-  sqlite: SQLite.Database | undefined;
-  statement: RowStatement | undefined;
+  /** Set from the root database (SQLite: its handle and cached statement; PostgreSQL: none). */
+  sqlite?: SQLite.Database;
+  statement?: RowStatement;
 }

@@ -154,7 +154,8 @@ export async function findContacts(ctx: AppContext, query: ContactQuery): Promis
     : Number((await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()).count);
 
   if (searchOnly && !sort) {
-    const ids = sql`${searchIds(searchOnly)} ORDER BY ${searchOnly.order} LIMIT ${RESULTS_PER_PAGE} OFFSET ${offset}`;
+    // Literal integers, as Kysely's limit/offset are compiled on SQLite (db/connection.ts): a bound LIMIT re-plans every run.
+    const ids = sql`${searchIds(searchOnly)} ORDER BY ${searchOnly.order} LIMIT ${sql.lit(RESULTS_PER_PAGE)} OFFSET ${sql.lit(offset)}`;
     const contacts = (await ctx.db
       .selectFrom('contacts')
       .selectAll('contacts')

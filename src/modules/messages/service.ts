@@ -2,6 +2,7 @@ import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
+import { precompiled } from '../../db/precompiled.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
@@ -194,8 +195,10 @@ function optionalString(raw: unknown): string | null {
 
 // ---- conversation bookkeeping ----
 
+const conversationById = precompiled((db, id: number) => db.selectFrom('conversations').selectAll().where('id', '=', id));
+
 async function reloadConversation(db: Db, id: number): Promise<ConversationRow> {
-  const row = await db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await conversationById(db, id);
   if (!row) throw notFound();
   return row;
 }
@@ -350,9 +353,11 @@ async function applyMessageBookkeeping(trx: Db, message: MessageRow, actor: Acto
   }
   // handle_resolved_status_change has nothing to do here: messages only ever reopen.
 
+  // The list's render version moves here, in the same row write, so the trigger that moves it
+  // after any other update of the row (migration 0610) has nothing to do.
   const conversation = await trx
     .updateTable('conversations')
-    .set({ ...changes, last_activity_at: message.created_at, updated_at: t })
+    .set((eb) => ({ ...changes, last_activity_at: message.created_at, updated_at: t, render_version: eb('render_version', '+', 1) }))
     .where('id', '=', conv.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -384,16 +389,19 @@ function present(v: unknown): boolean {
 // ---- creation ----
 
 /** Chatwoot's prevent_message_flooding: at most N messages a minute in one conversation. */
-async function assertNotFlooding(db: Db, conversationId: number): Promise<void> {
-  // The walk to the N-th newest message reads ids from the index alone; only that one message's
-  // row is read (most conversations have fewer than N messages: then no row at all).
-  const nth = await db
+// The walk to the N-th newest message reads ids from the index alone; only that one message's
+// row is read (most conversations have fewer than N messages: then no row at all).
+const nthNewestMessage = precompiled((db, conversationId: number) =>
+  db
     .selectFrom('messages')
     .select('created_at')
     .where('id', '=', (eb) =>
       eb.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(1).offset(MESSAGES_PER_MINUTE - 1),
-    )
-    .executeTakeFirst();
+    ),
+);
+
+async function assertNotFlooding(db: Db, conversationId: number): Promise<void> {
+  const [nth] = await nthNewestMessage(db, conversationId);
   if (nth && nth.created_at >= now() - 60_000) validationFailed(['Too many messages']);
 }
 
