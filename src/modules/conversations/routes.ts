@@ -87,6 +87,7 @@ const ok = (reply: FastifyReply) => reply.status(200).send();
 /** `render json: nil` */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const jsonNull = (reply: FastifyReply) => reply.status(200).type(JSON_TYPE).send('null');
+const CLOSE_DATA = Buffer.from('}}');
 
 /**
  * Api::V1::Accounts::ConversationsController and its nested controllers (assignments, labels,
@@ -135,7 +136,8 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query));
     // Items come as JSON text from the render cache (fragments.ts).
     const payload = await renderConversationList(db(), stamps, viewer.userId);
-    return reply.type(JSON_TYPE).send(`{"data":{"meta":${JSON.stringify(counts)},"payload":${payload}}}`);
+    const head = Buffer.from(`{"data":{"meta":${JSON.stringify(counts)},"payload":`);
+    return reply.type(JSON_TYPE).send(Buffer.concat([head, ...payload, CLOSE_DATA]));
   });
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
@@ -287,7 +289,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const conversation = await load(request, request.params.id);
     // The same partial as a list item: served from the list's render cache (fragments.ts).
     const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request));
-    return item === undefined ? presentConversation(db(), conversation, viewerUserId(request)) : reply.type(JSON_TYPE).send(item);
+    return item === undefined ? presentConversation(db(), conversation, viewerUserId(request)) : reply.type(JSON_TYPE).send(Buffer.concat(item));
   });
 
   const update = async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
