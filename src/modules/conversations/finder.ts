@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database, Row } from '../../db/types.js';
 import { notFound } from '../../lib/errors.js';
@@ -6,6 +6,7 @@ import { pageNumber } from '../../lib/params.js';
 import { STATUSES } from './presenter.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
+import { perDatabase } from '../../db/per-database.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
 
 export const PER_PAGE = 25;
@@ -194,22 +195,53 @@ export async function findConversations(
 
 /** The same page as findConversations, as stamps only: the list renders them from its cache. */
 export async function findConversationStamps(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
+  const { plan, page } = await stampsPlan(ctx, viewer, params);
+  const [counts, stamps] = await Promise.all([plan.counts(), page ? ctx.db.executeQuery(page).then((r) => r.rows) : []]);
+  return { stamps, counts };
+}
+
+type Plan = Awaited<ReturnType<typeof planConversations>>;
+interface StampsPlan {
+  plan: Plan;
+  page: CompiledQuery<ConversationStamp> | null;
+}
+
+const STAMP_COLUMNS = [
+  'conversations.id',
+  'conversations.render_version',
+  'conversations.team_id',
+  sql<number>`(select v from render_epochs where id = 1)`.as('render_epoch'),
+] as const;
+
+/**
+ * The list's plan with its page query compiled, kept per viewer and parameters: the same list
+ * asked again (agents polling their inbox view) skips building and compiling its SQL. Only
+ * plans that are a function of those inputs alone are kept: a team filter looks the team up,
+ * `updated_within` reads the clock, and a search `q` is rarely asked twice.
+ */
+const stampPlans = perDatabase(() => new Map<string, StampsPlan>());
+const MAX_STAMP_PLANS = 1_000;
+
+async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<StampsPlan> {
+  const reusable = (params.team_id === undefined || params.team_id === '') && params.updated_within === undefined && params.q === undefined;
+  const key = reusable ? JSON.stringify([viewer.accountId, viewer.userId, viewer.inboxIds, params]) : null;
+  const plans = stampPlans(ctx.db);
+  const known = key === null ? undefined : plans.get(key);
+  if (known) return known;
   const plan = await planConversations(ctx, viewer, params);
-  const columns = [
-    'conversations.id',
-    'conversations.render_version',
-    'conversations.team_id',
-    sql<number>`(select v from render_epochs where id = 1)`.as('render_epoch'),
-  ] as const;
   // The first page reads its 25 rows straight from the index walk; deeper pages skip their
   // offset on the index alone, then read the 25.
   const page = !plan.ids
-    ? []
+    ? null
     : plan.deep
-      ? ctx.db.selectFrom('conversations').select(columns).where('conversations.id', 'in', plan.ids).orderBy(plan.order).execute()
-      : plan.ids.clearSelect().select(columns).execute();
-  const [counts, stamps] = await Promise.all([plan.counts(), page]);
-  return { stamps, counts };
+      ? ctx.db.selectFrom('conversations').select(STAMP_COLUMNS).where('conversations.id', 'in', plan.ids).orderBy(plan.order).compile()
+      : plan.ids.clearSelect().select(STAMP_COLUMNS).compile();
+  const entry = { plan, page };
+  if (key !== null && key.length <= 2_000) {
+    if (plans.size >= MAX_STAMP_PLANS) plans.delete(plans.keys().next().value!);
+    plans.set(key, entry);
+  }
+  return entry;
 }
 
 /** The list's filters as a count and as the page's ids (null: nothing can match). */
