@@ -58,3 +58,26 @@ interface Compiled {
   sqlite?: SQLite.Database;
   statement?: RowStatement;
 }
+
+/**
+ * A statement over a row of values (insert values, update sets), compiled once per set of
+ * columns the row has: `build` receives the row with each value standing for a bound parameter.
+ * Columns whose value is undefined are left out, as Kysely leaves them out.
+ */
+export function precompiledRow<R extends Record<string, unknown>, O>(
+  build: (db: Kysely<Database>, row: R) => Compilable<O>,
+): (db: Kysely<Database>, row: R) => O[] | Promise<O[]> {
+  const byColumns = new Map<string, (db: Kysely<Database>, ...values: unknown[]) => O[] | Promise<O[]>>();
+  return (db, row) => {
+    const columns = Object.keys(row).filter((column) => row[column] !== undefined);
+    const key = columns.join(',');
+    let run = byColumns.get(key);
+    if (!run) {
+      run = precompiled((root, ...values: unknown[]) => build(root, Object.fromEntries(columns.map((c, i) => [c, values[i]])) as R));
+      byColumns.set(key, run);
+    }
+    const values = new Array<unknown>(columns.length);
+    for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]];
+    return run(db, ...values);
+  };
+}

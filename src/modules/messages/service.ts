@@ -1,8 +1,8 @@
 import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
-import type { Row } from '../../db/types.js';
+import type { NewRow, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { precompiled } from '../../db/precompiled.js';
+import { precompiled, precompiledRow } from '../../db/precompiled.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
@@ -195,6 +195,17 @@ function optionalString(raw: unknown): string | null {
 
 // ---- conversation bookkeeping ----
 
+const insertMessageRow = precompiledRow((db, row: NewRow<'messages'>) => db.insertInto('messages').values(row).returningAll());
+
+/** A message's bookkeeping on its conversation (`id`): the given columns, and the list's render version. */
+const updateConversationActivity = precompiledRow((db, { id, ...set }: RowUpdate<'conversations'> & { id: number }) =>
+  db
+    .updateTable('conversations')
+    .set((eb) => ({ ...set, render_version: eb('render_version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll(),
+);
+
 const conversationById = precompiled((db, id: number) => db.selectFrom('conversations').selectAll().where('id', '=', id));
 
 async function reloadConversation(db: Db, id: number): Promise<ConversationRow> {
@@ -355,12 +366,7 @@ async function applyMessageBookkeeping(trx: Db, message: MessageRow, actor: Acto
 
   // The list's render version moves here, in the same row write, so the trigger that moves it
   // after any other update of the row (migration 0610) has nothing to do.
-  const conversation = await trx
-    .updateTable('conversations')
-    .set((eb) => ({ ...changes, last_activity_at: message.created_at, updated_at: t, render_version: eb('render_version', '+', 1) }))
-    .where('id', '=', conv.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const [conversation] = await updateConversationActivity(trx, { ...changes, last_activity_at: message.created_at, updated_at: t, id: conv.id });
 
   const activityMessages: MessageRow[] = [];
   if (statusChangedTo) {
@@ -469,9 +475,7 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     const sender = await resolveSender(trx, conversation, input, messageType);
     const t = now();
     const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
-    const message = await trx
-      .insertInto('messages')
-      .values({
+    const [message] = await insertMessageRow(trx, {
         account_id: conversation.account_id,
         inbox_id: conversation.inbox_id,
         conversation_id: conversation.id,
@@ -489,9 +493,7 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
         processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
         created_at: t,
         updated_at: t,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+      });
 
     // Stored files, then external ones (locations, fallbacks, contacts, embeds), in that order.
     const attachmentValues = [
