@@ -83,11 +83,11 @@ function searchSource(ctx: AppContext, accountId: number, q: string): SearchSour
   return { where: sql`contacts_search.body LIKE ${like} ESCAPE '\\' AND ${range}`, id, order };
 }
 
-// SQLite: a search's count is reused until what search sees changes (migration 0651).
+// A search's count is reused until what search sees changes (migrations 0651, 0652).
 const searchCounts = new EpochCache<number>(2_000);
 
 async function searchCount(ctx: AppContext, accountId: number, q: string, search: SearchSource): Promise<number> {
-  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', CONTACT_SEARCH_EPOCH) : undefined;
+  const epoch = await readEpoch(ctx.db, 'cache_epochs', CONTACT_SEARCH_EPOCH);
   return searchCounts.get(ctx.db, epoch, `${accountId}:${q.trim().toLowerCase()}`, async () =>
     Number((await sql<{ count: number }>`SELECT count(*) AS count FROM contacts_search WHERE ${search.where}`.execute(ctx.db)).rows[0].count),
   );

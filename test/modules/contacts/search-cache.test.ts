@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
 import { makeInbox } from '../conversations/fixtures.js';
 
-/** Search counts are reused until what search sees changes (migration 0651): every change must show. */
+/** Search counts are reused until what search sees changes (migrations 0651, 0652; both engines): every change must show. */
 describe('contacts: cached counts and inboxes follow every change', () => {
   let t: TestApp;
   let accountId: number;
@@ -41,6 +41,16 @@ describe('contacts: cached counts and inboxes follow every change', () => {
     assert.equal((await search('marig')).count, 1);
 
     // Straight into the database, as another process would.
+    await t.ctx.db.updateTable('contacts').set({ name: 'Marigold Again' }).where('id', '=', second).execute();
+    assert.equal((await search('marig')).count, 2);
+
+    // A company name is searched too; a contact without email, phone or identifier is not listed.
+    await t.ctx.db.updateTable('contacts').set({ additional_attributes: JSON.stringify({ company_name: 'Marigold Ltd' }) }).where('id', '=', first).execute();
+    await t.ctx.db.updateTable('contacts').set({ name: 'Nobody', email: 'nobody@example.com' }).where('id', '=', second).execute();
+    assert.equal((await search('marig')).count, 1);
+    await t.ctx.db.updateTable('contacts').set({ email: '' }).where('id', '=', first).execute();
+    assert.equal((await search('marig')).count, 0);
+    await t.ctx.db.updateTable('contacts').set({ email: 'one@example.com' }).where('id', '=', first).execute();
     await t.ctx.db.updateTable('contacts').set({ name: 'Marigold Again' }).where('id', '=', second).execute();
     assert.equal((await search('marig')).count, 2);
 
