@@ -608,12 +608,13 @@ async function targetLooksIntact(target: Target, manifest: Manifest): Promise<bo
 }
 
 /**
- * Earlier runs' write scenarios leave dead rows and cleared visibility-map bits behind (index-only
- * scans then read the heap, counts walk dead tuples). Autovacuum would clean them between runs
- * days apart; a run minutes later should start from the same state, so vacuum now, as the
- * generator does after loading.
+ * Write scenarios leave dead rows and cleared visibility-map bits behind (index-only scans then
+ * read the heap, counts walk dead tuples). Autovacuum would clean them up soon after; this
+ * machine's PostgreSQL runs with autovacuum off, so the bench vacuums where autovacuum would
+ * have: a reused dataset before a run, and after each write scenario (run.ts), so a read
+ * scenario does not measure the state the previous scenario's writes left unvacuumed.
  */
-async function vacuumReused(target: Target, log: (line: string) => void): Promise<void> {
+export async function vacuumPostgres(target: Target, log: (line: string) => void, why: string): Promise<void> {
   const started = Date.now();
   const store = openStore({ engine: target.engine, databaseUrl: target.databaseUrl });
   try {
@@ -621,7 +622,7 @@ async function vacuumReused(target: Target, log: (line: string) => void): Promis
   } finally {
     await store.close();
   }
-  log(`  vacuum analyze (reused PostgreSQL dataset)  ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`  vacuum analyze (${why})  ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /**
@@ -639,7 +640,7 @@ export async function ensureDataset(scale: Scale, engine: Engine, options: Gener
     if (!sameSchema) log(`The ${scale} ${engine} dataset was built with other migrations; regenerating`);
     if (manifest.version === GENERATOR_VERSION && sameSchema && (await targetLooksIntact(target, manifest))) {
       log(`Reusing ${scale} dataset on ${engine} (generated ${manifest.generatedAt} in ${(manifest.generationMs / 1000).toFixed(1)} s)`);
-      if (engine === 'postgres') await vacuumReused(target, log);
+      if (engine === 'postgres') await vacuumPostgres(target, log, 'reused PostgreSQL dataset');
       return { manifest, target, reused: true };
     }
   }

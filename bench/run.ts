@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Engine } from '../src/config.js';
-import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, type Scale } from './generate.js';
+import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, vacuumPostgres, type Scale } from './generate.js';
 import { SCENARIOS, ScenarioSupport, type Scenario, type Target } from './scenarios.js';
 import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
 
@@ -290,6 +290,7 @@ async function main(): Promise<void> {
       const ratio = figures.reqPerSec / pairedBase;
       const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
       results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, target: scenario.target, pass });
+      if (engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(target, log, `after ${scenario.name}, as autovacuum would`);
       log(`  ${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}`);
     }
     clearInterval(sampler);
