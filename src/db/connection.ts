@@ -105,7 +105,9 @@ class ParleySqliteDialect extends SqliteDialect {
  * `select *` of messages, ~12 µs); objects filled in the statement's column order share one
  * hidden class and cost less to build, to read in presenters and to serialize. The column names
  * are taken again whenever a row's width changes (SQLite re-prepares a `select *` after another
- * connection adds or drops a column).
+ * connection adds or drops a column). A column renamed under a running process keeps the width
+ * and its old name here; that process's own SQL names the old column too, so it needs a restart
+ * after such a migration either way.
  */
 export class RowStatement {
   readonly reader: boolean;
