@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { NewRow, Row, RowUpdate } from '../../db/types.js';
@@ -206,13 +207,38 @@ const updateConversationActivity = precompiledRow((db, { id, ...set }: RowUpdate
     .returningAll(),
 );
 
-const conversationById = precompiled((db, id: number) => db.selectFrom('conversations').selectAll().where('id', '=', id));
-
-async function reloadConversation(db: Db, id: number): Promise<ConversationRow> {
-  const [row] = await conversationById(db, id);
-  if (!row) throw notFound();
-  return row;
-}
+/**
+ * The conversation as the transaction sees it, with the created_at of its N-th newest message
+ * (Chatwoot's flood limit): one read for both. The walk to that message reads ids from the index
+ * alone; only that one message's row is read (most conversations have fewer than N: none).
+ */
+const conversationForMessageQuery = (db: Db, id: number) =>
+  db
+    .selectFrom('conversations')
+    .selectAll('conversations')
+    .select((eb) =>
+      eb
+        .selectFrom('messages')
+        .select('created_at')
+        .where('messages.id', '=', (sub) =>
+          sub
+            .selectFrom('messages as recent')
+            .select('recent.id')
+            .whereRef('recent.conversation_id', '=', 'conversations.id')
+            .orderBy('recent.id', 'desc')
+            .limit(1)
+            .offset(MESSAGES_PER_MINUTE - 1),
+        )
+        .as('nth_newest_message_at'),
+    )
+    .where('conversations.id', '=', id);
+const conversationForMessageSqlite = precompiled(conversationForMessageQuery);
+// PostgreSQL: the row is locked first, so concurrent messages of one conversation take their
+// turn here (as the insert's render-version trigger would make them anyway) and each stamps its
+// created_at after the previous one committed: last_activity_at never moves back.
+const conversationForMessagePostgres = precompiled((db, id: number) => conversationForMessageQuery(db, id).forUpdate('conversations'));
+const conversationForMessage = (db: Db, id: number) =>
+  (db.getExecutor().adapter instanceof PostgresAdapter ? conversationForMessagePostgres : conversationForMessageSqlite)(db, id);
 
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
@@ -289,8 +315,7 @@ interface Bookkeeping {
  * Message's after-create callbacks, in Chatwoot's order: reopen_conversation,
  * set_conversation_activity, first reply / waiting_since, update_contact_activity.
  */
-async function applyMessageBookkeeping(trx: Db, message: MessageRow, actor: Actor): Promise<Bookkeeping> {
-  const conv = await reloadConversation(trx, message.conversation_id);
+async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: MessageRow, actor: Actor): Promise<Bookkeeping> {
   const t = now();
   const changes: { status?: number; snoozed_until?: null; waiting_since?: number | null; first_reply_created_at?: number } = {};
   let statusChangedTo: string | null = null;
@@ -395,20 +420,8 @@ function present(v: unknown): boolean {
 // ---- creation ----
 
 /** Chatwoot's prevent_message_flooding: at most N messages a minute in one conversation. */
-// The walk to the N-th newest message reads ids from the index alone; only that one message's
-// row is read (most conversations have fewer than N messages: then no row at all).
-const nthNewestMessage = precompiled((db, conversationId: number) =>
-  db
-    .selectFrom('messages')
-    .select('created_at')
-    .where('id', '=', (eb) =>
-      eb.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(1).offset(MESSAGES_PER_MINUTE - 1),
-    ),
-);
-
-async function assertNotFlooding(db: Db, conversationId: number): Promise<void> {
-  const [nth] = await nthNewestMessage(db, conversationId);
-  if (nth && nth.created_at >= now() - 60_000) validationFailed(['Too many messages']);
+function assertNotFlooding(nthNewestMessageAt: number | null): void {
+  if (nthNewestMessageAt !== null && nthNewestMessageAt >= now() - 60_000) validationFailed(['Too many messages']);
 }
 
 async function resolveSender(db: Db, conversation: ConversationRow, input: CreateMessageInput, messageType: number): Promise<MessageSender | null> {
@@ -471,7 +484,13 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
       const inbox = await trx.selectFrom('inboxes').select('channel_type').where('id', '=', conversation.inbox_id).executeTakeFirst();
       if (inbox?.channel_type !== 'Channel::Api') throw unprocessable('Incoming messages are only allowed in Api inboxes');
     }
-    await assertNotFlooding(trx, conversation.id);
+    // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
+    // the conversation as it is now, not as the request loaded it. Only render_version moves
+    // before the bookkeeping's update (the insert's trigger), and that update adds to it.
+    const [current] = await conversationForMessage(trx, conversation.id);
+    if (!current) throw notFound();
+    const { nth_newest_message_at: nthNewestMessageAt, ...conv } = current;
+    assertNotFlooding(nthNewestMessageAt);
     const sender = await resolveSender(trx, conversation, input, messageType);
     const t = now();
     const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
@@ -526,7 +545,7 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
       );
     }
 
-    const book = await applyMessageBookkeeping(trx, message, input.actor);
+    const book = await applyMessageBookkeeping(trx, conv, message, input.actor);
     return {
       message,
       attachments,
