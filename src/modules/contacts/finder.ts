@@ -1,10 +1,11 @@
-import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { AppContext } from '../../context.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import type { ContactRow } from './presenter.js';
 import { SEARCH_KEY_SHIFT } from '../../db/migrations/0650_contacts_search_scoped.js';
 import { CONTACT_SEARCH_EPOCH } from '../../db/migrations/0651_contacts_search_epoch.js';
+import { CONTACTS_EPOCH } from '../../db/migrations/0653_contacts_epoch.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
 
 export const RESULTS_PER_PAGE = 15;
@@ -93,6 +94,17 @@ async function searchCount(ctx: AppContext, accountId: number, q: string, search
   );
 }
 
+// SQLite: a list's, label view's or filter's count is reused until contacts or their labels change
+// (migration 0653). Keyed by the count's SQL and parameters: what it reads is only those tables
+// (and the search table, which follows contacts); days_before's "today" is one of its parameters.
+const listCounts = new EpochCache<number>(2_000);
+
+async function listCount(ctx: AppContext, query: CompiledQuery<{ count: number }>): Promise<number> {
+  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', CONTACTS_EPOCH) : undefined;
+  const key = JSON.stringify([query.sql, query.parameters]);
+  return listCounts.get(ctx.db, key.length <= 4_000 ? epoch : undefined, key, async () => Number((await ctx.db.executeQuery(query)).rows[0]?.count ?? 0));
+}
+
 /** The contact ids `search` matches (SQL). */
 const searchIds = (search: SearchSource) => sql`SELECT ${search.id} FROM contacts_search WHERE ${search.where}`;
 
@@ -151,7 +163,7 @@ export async function findContacts(ctx: AppContext, query: ContactQuery): Promis
 
   const count = searchOnly
     ? await searchCount(ctx, query.accountId, query.search!, searchOnly)
-    : Number((await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()).count);
+    : await listCount(ctx, base.select((eb) => eb.fn.countAll<number>().as('count')).compile());
 
   if (searchOnly && !sort) {
     // Literal integers, as Kysely's limit/offset are compiled on SQLite (db/connection.ts): a bound LIMIT re-plans every run.

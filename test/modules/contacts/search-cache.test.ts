@@ -2,8 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
 import { makeInbox } from '../conversations/fixtures.js';
+import { createDefinition } from './fixtures.js';
 
-/** Search counts are reused until what search sees changes (migrations 0651, 0652; both engines): every change must show. */
+/**
+ * Search counts are reused until what search sees changes (migrations 0651, 0652; both engines);
+ * list, label view and filter counts until contacts or their labels change (0653, SQLite; PostgreSQL
+ * counts each time). Every change must show, whoever makes it.
+ */
 describe('contacts: cached counts and inboxes follow every change', () => {
   let t: TestApp;
   let accountId: number;
@@ -15,10 +20,25 @@ describe('contacts: cached counts and inboxes follow every change', () => {
     const body = res.json();
     return { count: body.meta.count as number, names: body.payload.map((c: { name: string }) => c.name) as string[] };
   };
-  const create = async (name: string, email: string) => {
-    const res = await t.request({ method: 'POST', url: `/api/v1/accounts/${accountId}/contacts`, token: admin.token, payload: { name, email } });
+  const url = (path: string) => `/api/v1/accounts/${accountId}${path}`;
+  const create = async (name: string, email: string, extra: Record<string, unknown> = {}) => {
+    const res = await t.request({ method: 'POST', url: url('/contacts'), token: admin.token, payload: { name, email, ...extra } });
     assert.equal(res.statusCode, 200, res.body);
     return res.json().payload.contact.id as number;
+  };
+
+  const filterCount = async (plan: string) => {
+    const payload = [{ attribute_key: 'plan', filter_operator: 'equal_to', values: [plan], query_operator: null }];
+    const res = await t.request({ method: 'POST', url: url('/contacts/filter'), token: admin.token, payload: { payload } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.equal(body.meta.count, body.payload.length);
+    return body.meta.count as number;
+  };
+  const listCount = async (query = '') => {
+    const res = await t.request({ method: 'GET', url: url(`/contacts${query}`), token: admin.token });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().meta.count as number;
   };
 
   before(async () => {
@@ -26,6 +46,7 @@ describe('contacts: cached counts and inboxes follow every change', () => {
     const seed = await t.seedAccount();
     accountId = seed.account.id;
     admin = seed.admin;
+    await createDefinition(t, accountId, 'plan', 0);
   });
   after(() => t.close());
 
@@ -73,5 +94,42 @@ describe('contacts: cached counts and inboxes follow every change', () => {
     assert.deepEqual(await inboxName(), ['Support']);
     await t.ctx.db.updateTable('inboxes').set({ name: 'Support Renamed' }).where('id', '=', inbox.id).execute();
     assert.deepEqual(await inboxName(), ['Support Renamed']);
+  });
+
+  test('list and filter counts: creates, updates through the API and straight in the database, labels and deletes', async () => {
+    const listed = await listCount(); // the contacts earlier tests left
+    const first = await create('Ada', 'ada@example.com', { custom_attributes: { plan: 'gold' } });
+    assert.equal(await filterCount('gold'), 1);
+    assert.equal(await filterCount('gold'), 1);
+    assert.equal(await listCount(), listed + 1);
+    const second = await create('Bob', 'bob@example.com', { custom_attributes: { plan: 'gold' } });
+    assert.equal(await filterCount('gold'), 2);
+    assert.equal(await listCount(), listed + 2);
+
+    const put = await t.request({ method: 'PUT', url: url(`/contacts/${second}`), token: admin.token, payload: { custom_attributes: { plan: 'silver' } } });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal(await filterCount('gold'), 1);
+    assert.equal(await filterCount('silver'), 1);
+
+    // As another process would write.
+    await t.ctx.db.updateTable('contacts').set({ custom_attributes: JSON.stringify({ plan: 'gold' }) }).where('id', '=', second).execute();
+    assert.equal(await filterCount('gold'), 2);
+    assert.equal(await filterCount('silver'), 0);
+    await t.ctx.db.updateTable('contacts').set({ email: '' }).where('id', '=', second).execute(); // no longer listed (unresolved)
+    assert.equal(await filterCount('gold'), 1);
+    assert.equal(await listCount(), listed + 1);
+    await t.ctx.db.updateTable('contacts').set({ email: 'bob@example.com' }).where('id', '=', second).execute();
+
+    assert.equal(await listCount('?labels[]=vip'), 0);
+    const labelled = await t.request({ method: 'POST', url: url(`/contacts/${first}/labels`), token: admin.token, payload: { labels: ['vip'] } });
+    assert.equal(labelled.statusCode, 200, labelled.body);
+    assert.equal(await listCount('?labels[]=vip'), 1);
+    await t.ctx.db.deleteFrom('taggings').where('taggable_type', '=', 'Contact').where('taggable_id', '=', first).execute();
+    assert.equal(await listCount('?labels[]=vip'), 0);
+
+    const del = await t.request({ method: 'DELETE', url: url(`/contacts/${first}`), token: admin.token });
+    assert.equal(del.statusCode, 200, del.body);
+    assert.equal(await filterCount('gold'), 1);
+    assert.equal(await listCount(), listed + 1);
   });
 });
