@@ -1,5 +1,6 @@
 import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import type { AppContext } from '../../context.js';
+import type { AppContext, Db } from '../../context.js';
+import { precompiled } from '../../db/precompiled.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import type { ContactRow } from './presenter.js';
@@ -62,12 +63,26 @@ interface SearchSource {
   order: RawBuilder<unknown>;
 }
 
-function searchSource(ctx: AppContext, accountId: number, q: string): SearchSource {
+/** How a needle is matched: a trigram phrase (SQLite, 3+ characters) or a LIKE pattern. */
+interface SearchPattern {
+  kind: 'match' | 'like';
+  pattern: string;
+}
+
+function searchPattern(ctx: AppContext, q: string): SearchPattern {
   const needle = q.trim().toLowerCase();
-  const like = `%${likeEscape(needle)}%`;
+  // eslint-disable-next-line no-control-regex
+  if (ctx.engine === 'sqlite' && [...needle].length >= 3 && !/[\u0000-\u001f]/.test(needle)) {
+    return { kind: 'match', pattern: `"${needle.replace(/"/g, '""')}"` };
+  }
+  return { kind: 'like', pattern: `%${likeEscape(needle)}%` };
+}
+
+/** The search table's rows for `pattern` in the account (the values may stand for bound parameters: precompiled). */
+function searchSourceFor(ctx: AppContext, kind: SearchPattern['kind'], accountId: unknown, pattern: unknown): SearchSource {
   if (ctx.engine === 'postgres') {
     return {
-      where: sql`contacts_search.account_id = ${accountId} AND contacts_search.body LIKE ${like} ESCAPE '\\'`,
+      where: sql`contacts_search.account_id = ${accountId} AND contacts_search.body LIKE ${pattern} ESCAPE '\\'`,
       id: sql`contacts_search.contact_id`,
       order: sql`contacts_search.contact_id`,
     };
@@ -76,12 +91,37 @@ function searchSource(ctx: AppContext, accountId: number, q: string): SearchSour
   const range = sql`contacts_search.rowid >= ${accountId} * ${shift} AND contacts_search.rowid < (${accountId} + 1) * ${shift}`;
   const id = sql`(contacts_search.rowid & ${sql.raw(String(SEARCH_KEY_SHIFT - 1))})`;
   const order = sql`contacts_search.rowid`;
-  // eslint-disable-next-line no-control-regex
-  if ([...needle].length >= 3 && !/[\u0000-\u001f]/.test(needle)) {
-    const phrase = `"${needle.replace(/"/g, '""')}"`;
-    return { where: sql`contacts_search MATCH ${phrase} AND ${range}`, id, order };
+  if (kind === 'match') return { where: sql`contacts_search MATCH ${pattern} AND ${range}`, id, order };
+  return { where: sql`contacts_search.body LIKE ${pattern} ESCAPE '\\' AND ${range}`, id, order };
+}
+
+function searchSource(ctx: AppContext, accountId: number, q: string): SearchSource {
+  const { kind, pattern } = searchPattern(ctx, q);
+  return searchSourceFor(ctx, kind, accountId, pattern);
+}
+
+type SearchPageQuery = (db: Db, accountId: number, pattern: string) => ContactRow[] | Promise<ContactRow[]>;
+
+/**
+ * A page of search results in id order (no labels, filter or sort), compiled once per engine,
+ * match kind and page: building it cost more than SQLite takes to answer it. LIMIT and OFFSET are
+ * literals, as Kysely's are compiled on SQLite (db/connection.ts: a bound LIMIT re-plans every run).
+ */
+const searchPages = new Map<string, SearchPageQuery>();
+
+function searchPage(ctx: AppContext, accountId: number, q: string, offset: number): ContactRow[] | Promise<ContactRow[]> {
+  const { kind, pattern } = searchPattern(ctx, q);
+  const key = `${ctx.engine}:${kind}:${offset}`;
+  let run = searchPages.get(key);
+  if (!run) {
+    run = precompiled((db, account: number, like: string) => {
+      const source = searchSourceFor(ctx, kind, account, like);
+      const ids = sql`${searchIds(source)} ORDER BY ${source.order} LIMIT ${sql.lit(RESULTS_PER_PAGE)} OFFSET ${sql.lit(offset)}`;
+      return db.selectFrom('contacts').selectAll('contacts').where('contacts.account_id', '=', account).where(sql<SqlBool>`contacts.id IN (${ids})`).orderBy('contacts.id', 'asc');
+    }) as SearchPageQuery;
+    if (searchPages.size < 1_000) searchPages.set(key, run);
   }
-  return { where: sql`contacts_search.body LIKE ${like} ESCAPE '\\' AND ${range}`, id, order };
+  return run(ctx.db, accountId, pattern);
 }
 
 // A search's count is reused until what search sees changes (migrations 0651, 0652).
@@ -166,16 +206,7 @@ export async function findContacts(ctx: AppContext, query: ContactQuery): Promis
     : await listCount(ctx, base.select((eb) => eb.fn.countAll<number>().as('count')).compile());
 
   if (searchOnly && !sort) {
-    // Literal integers, as Kysely's limit/offset are compiled on SQLite (db/connection.ts): a bound LIMIT re-plans every run.
-    const ids = sql`${searchIds(searchOnly)} ORDER BY ${searchOnly.order} LIMIT ${sql.lit(RESULTS_PER_PAGE)} OFFSET ${sql.lit(offset)}`;
-    const contacts = (await ctx.db
-      .selectFrom('contacts')
-      .selectAll('contacts')
-      .where('contacts.account_id', '=', query.accountId)
-      .where(sql<SqlBool>`contacts.id IN (${ids})`)
-      .orderBy('contacts.id', 'asc')
-      .execute()) as ContactRow[];
-    return { contacts, count };
+    return { contacts: await searchPage(ctx, query.accountId, query.search!, offset), count };
   }
 
   let page = base.selectAll('contacts');
