@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type SelectModifierNode } from 'kysely';
 import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
@@ -69,14 +69,25 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   };
 }
 
+/** Row-lock clauses: SQLite has none, and needs none (one connection runs one transaction at a time). */
+const ROW_LOCKS = new Set(['ForUpdate', 'ForNoKeyUpdate', 'ForShare', 'ForKeyShare', 'NoWait', 'SkipLocked']);
+
 /**
- * LIMIT and OFFSET as literals on SQLite. SQLite marks a bound LIMIT/OFFSET parameter as one the
- * plan depends on, and better-sqlite3 binds on every run, so a statement with `limit ?` was parsed
- * and planned anew on every execution (~10 µs: the list's stamps took 25 µs instead of 15).
- * Only plain integers are inlined; the SQL text then differs per page, which the statement cache
- * below absorbs (a handful of page sizes and offsets recur).
+ * Parley's SQLite SQL.
+ * - LIMIT and OFFSET as literals. SQLite marks a bound LIMIT/OFFSET parameter as one the plan
+ *   depends on, and better-sqlite3 binds on every run, so a statement with `limit ?` was parsed and
+ *   planned anew on every execution (~10 µs: the list's stamps took 25 µs instead of 15). Only
+ *   plain integers are inlined; the SQL text then differs per page, which the statement cache
+ *   below absorbs (a handful of page sizes and offsets recur).
+ * - `forUpdate()` and the other row locks are left out, so a query written for PostgreSQL's
+ *   concurrent transactions runs unchanged here.
  */
-class LiteralLimitCompiler extends SqliteQueryCompiler {
+class ParleySqliteCompiler extends SqliteQueryCompiler {
+  protected override visitSelectModifier(node: SelectModifierNode): void {
+    if (node.modifier !== undefined && ROW_LOCKS.has(node.modifier)) return;
+    super.visitSelectModifier(node);
+  }
+
   protected override visitLimit(node: LimitNode): void {
     this.append('limit ');
     this.visitIntegerOrNode(node.limit);
@@ -95,7 +106,7 @@ class LiteralLimitCompiler extends SqliteQueryCompiler {
 
 class ParleySqliteDialect extends SqliteDialect {
   override createQueryCompiler(): SqliteQueryCompiler {
-    return new LiteralLimitCompiler();
+    return new ParleySqliteCompiler();
   }
 }
 

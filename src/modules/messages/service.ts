@@ -1,4 +1,3 @@
-import { PostgresAdapter } from 'kysely';
 import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { NewRow, Row, RowUpdate } from '../../db/types.js';
@@ -211,8 +210,12 @@ const updateConversationActivity = precompiledRow((db, { id, ...set }: RowUpdate
  * The conversation as the transaction sees it, with the created_at of its N-th newest message
  * (Chatwoot's flood limit): one read for both. The walk to that message reads ids from the index
  * alone; only that one message's row is read (most conversations have fewer than N: none).
+ * PostgreSQL: the row is locked first, so concurrent messages of one conversation take their turn
+ * here (as the insert's render-version trigger would make them anyway) and each stamps its
+ * created_at after the previous one committed: last_activity_at never moves back. (SQLite runs one
+ * transaction at a time; its compiler leaves the lock out.)
  */
-const conversationForMessageQuery = (db: Db, id: number) =>
+const conversationForMessage = precompiled((db, id: number) =>
   db
     .selectFrom('conversations')
     .selectAll('conversations')
@@ -231,14 +234,9 @@ const conversationForMessageQuery = (db: Db, id: number) =>
         )
         .as('nth_newest_message_at'),
     )
-    .where('conversations.id', '=', id);
-const conversationForMessageSqlite = precompiled(conversationForMessageQuery);
-// PostgreSQL: the row is locked first, so concurrent messages of one conversation take their
-// turn here (as the insert's render-version trigger would make them anyway) and each stamps its
-// created_at after the previous one committed: last_activity_at never moves back.
-const conversationForMessagePostgres = precompiled((db, id: number) => conversationForMessageQuery(db, id).forUpdate('conversations'));
-const conversationForMessage = (db: Db, id: number) =>
-  (db.getExecutor().adapter instanceof PostgresAdapter ? conversationForMessagePostgres : conversationForMessageSqlite)(db, id);
+    .where('conversations.id', '=', id)
+    .forUpdate('conversations'),
+);
 
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
