@@ -60,6 +60,29 @@ interface Compiled {
 }
 
 /**
+ * One precompiled statement per variant (a shape the SQL text depends on: a set of columns, a
+ * page's literal offset, a match kind), made on first use and kept under `keyOf(variant)`.
+ * Variants come from code paths and page numbers, so they are few; past `maxVariants` a new one
+ * is still compiled, just not kept.
+ */
+export function precompiledVariants<V, A extends unknown[], O>(
+  keyOf: (variant: V) => string,
+  build: (variant: V) => (db: Kysely<Database>, ...args: A) => Compilable<O>,
+  maxVariants = 1_000,
+): (variant: V, db: Kysely<Database>, ...args: A) => O[] | Promise<O[]> {
+  const byKey = new Map<string, (db: Kysely<Database>, ...args: A) => O[] | Promise<O[]>>();
+  return (variant, db, ...args) => {
+    const key = keyOf(variant);
+    let run = byKey.get(key);
+    if (!run) {
+      run = precompiled(build(variant));
+      if (byKey.size < maxVariants) byKey.set(key, run);
+    }
+    return run(db, ...args);
+  };
+}
+
+/**
  * A statement over a row of values (insert values, update sets), compiled once per set of
  * columns the row has: `build` receives the row with each value standing for a bound parameter.
  * Columns whose value is undefined are left out, as Kysely leaves them out.
@@ -67,17 +90,16 @@ interface Compiled {
 export function precompiledRow<R extends Record<string, unknown>, O>(
   build: (db: Kysely<Database>, row: R) => Compilable<O>,
 ): (db: Kysely<Database>, row: R) => O[] | Promise<O[]> {
-  const byColumns = new Map<string, (db: Kysely<Database>, ...values: unknown[]) => O[] | Promise<O[]>>();
+  const byColumns = precompiledVariants(
+    (columns: string[]) => columns.join(','),
+    (columns) =>
+      (root, ...values: unknown[]) =>
+        build(root, Object.fromEntries(columns.map((c, i) => [c, values[i]])) as R),
+  );
   return (db, row) => {
     const columns = Object.keys(row).filter((column) => row[column] !== undefined);
-    const key = columns.join(',');
-    let run = byColumns.get(key);
-    if (!run) {
-      run = precompiled((root, ...values: unknown[]) => build(root, Object.fromEntries(columns.map((c, i) => [c, values[i]])) as R));
-      byColumns.set(key, run);
-    }
     const values = new Array<unknown>(columns.length);
     for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]];
-    return run(db, ...values);
+    return byColumns(columns, db, ...values);
   };
 }

@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import type { AppContext, Db } from '../../context.js';
-import { precompiled } from '../../db/precompiled.js';
+import type { AppContext } from '../../context.js';
+import type { Engine } from '../../config.js';
+import { precompiledVariants } from '../../db/precompiled.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import type { ContactRow } from './presenter.js';
@@ -79,8 +80,8 @@ function searchPattern(ctx: AppContext, q: string): SearchPattern {
 }
 
 /** The search table's rows for `pattern` in the account (the values may stand for bound parameters: precompiled). */
-function searchSourceFor(ctx: AppContext, kind: SearchPattern['kind'], accountId: unknown, pattern: unknown): SearchSource {
-  if (ctx.engine === 'postgres') {
+function searchSourceFor(engine: Engine, kind: SearchPattern['kind'], accountId: unknown, pattern: unknown): SearchSource {
+  if (engine === 'postgres') {
     return {
       where: sql`contacts_search.account_id = ${accountId} AND contacts_search.body LIKE ${pattern} ESCAPE '\\'`,
       id: sql`contacts_search.contact_id`,
@@ -97,31 +98,27 @@ function searchSourceFor(ctx: AppContext, kind: SearchPattern['kind'], accountId
 
 function searchSource(ctx: AppContext, accountId: number, q: string): SearchSource {
   const { kind, pattern } = searchPattern(ctx, q);
-  return searchSourceFor(ctx, kind, accountId, pattern);
+  return searchSourceFor(ctx.engine, kind, accountId, pattern);
 }
-
-type SearchPageQuery = (db: Db, accountId: number, pattern: string) => ContactRow[] | Promise<ContactRow[]>;
 
 /**
  * A page of search results in id order (no labels, filter or sort), compiled once per engine,
  * match kind and page: building it cost more than SQLite takes to answer it. LIMIT and OFFSET are
  * literals, as Kysely's are compiled on SQLite (db/connection.ts: a bound LIMIT re-plans every run).
  */
-const searchPages = new Map<string, SearchPageQuery>();
+const searchPages = precompiledVariants(
+  (v: { engine: Engine; kind: SearchPattern['kind']; offset: number }) => `${v.engine}:${v.kind}:${v.offset}`,
+  ({ engine, kind, offset }) =>
+    (db, accountId: number, pattern: string) => {
+      const source = searchSourceFor(engine, kind, accountId, pattern);
+      const ids = sql`${searchIds(source)} ORDER BY ${source.order} LIMIT ${sql.lit(RESULTS_PER_PAGE)} OFFSET ${sql.lit(offset)}`;
+      return db.selectFrom('contacts').selectAll('contacts').where('contacts.account_id', '=', accountId).where(sql<SqlBool>`contacts.id IN (${ids})`).orderBy('contacts.id', 'asc');
+    },
+);
 
 function searchPage(ctx: AppContext, accountId: number, q: string, offset: number): ContactRow[] | Promise<ContactRow[]> {
   const { kind, pattern } = searchPattern(ctx, q);
-  const key = `${ctx.engine}:${kind}:${offset}`;
-  let run = searchPages.get(key);
-  if (!run) {
-    run = precompiled((db, account: number, like: string) => {
-      const source = searchSourceFor(ctx, kind, account, like);
-      const ids = sql`${searchIds(source)} ORDER BY ${source.order} LIMIT ${sql.lit(RESULTS_PER_PAGE)} OFFSET ${sql.lit(offset)}`;
-      return db.selectFrom('contacts').selectAll('contacts').where('contacts.account_id', '=', account).where(sql<SqlBool>`contacts.id IN (${ids})`).orderBy('contacts.id', 'asc');
-    }) as SearchPageQuery;
-    if (searchPages.size < 1_000) searchPages.set(key, run);
-  }
-  return run(ctx.db, accountId, pattern);
+  return searchPages({ engine: ctx.engine, kind, offset }, ctx.db, accountId, pattern) as ContactRow[] | Promise<ContactRow[]>;
 }
 
 // A search's count is reused until what search sees changes (migrations 0651, 0652).
