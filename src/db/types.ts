@@ -326,6 +326,8 @@ export interface ConversationsTable extends Stamp {
   additional_attributes: Generated<Json>;
   custom_attributes: Generated<Json>;
   cached_label_list: Generated<string>;
+  /** OR of its labels' bits, a prefilter for the list's labels filter (migration 0660). */
+  label_bits: Generated<number>;
   snoozed_until: number | null;
   last_activity_at: number;
   waiting_since: number | null;

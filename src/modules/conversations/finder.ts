@@ -8,6 +8,7 @@ import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
 import { perDatabase } from '../../db/per-database.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
+import { LABEL_BITS } from '../../db/migrations/0660_conversation_label_bits.js';
 
 export const PER_PAGE = 25;
 
@@ -99,16 +100,26 @@ export function queryCondition(ctx: AppContext, accountId: number, q: string): C
     ]);
 }
 
-export function labelsCondition(labels: string[]): Condition {
+/**
+ * Conversations with any of `labels`. The bits of the names (label_names, migration 0660) are
+ * checked on the walked index entry first; only entries whose bits match are looked up in
+ * taggings, which decides.
+ */
+export function labelsCondition(engine: AppContext['engine'], labels: string[]): Condition {
+  const bit = engine === 'postgres' ? sql`(1::bigint << ((label_names.id - 1) % ${sql.lit(LABEL_BITS)}))` : sql`(1 << ((label_names.id - 1) % ${sql.lit(LABEL_BITS)}))`;
+  const mask = engine === 'postgres' ? sql`coalesce(bit_or(${bit}), 0)` : sql`coalesce(sum(distinct ${bit}), 0)`;
   return (eb) =>
-    eb.exists(
-      eb
-        .selectFrom('taggings')
-        .select(sql`1`.as('one'))
-        .where('taggings.taggable_type', '=', 'Conversation')
-        .whereRef('taggings.taggable_id', '=', 'conversations.id')
-        .where('taggings.name', 'in', labels),
-    );
+    eb.and([
+      sql<SqlBool>`(conversations.label_bits & (select ${mask} from label_names where name in (${sql.join(labels)}))) <> 0`,
+      eb.exists(
+        eb
+          .selectFrom('taggings')
+          .select(sql`1`.as('one'))
+          .where('taggings.taggable_type', '=', 'Conversation')
+          .whereRef('taggings.taggable_id', '=', 'conversations.id')
+          .where('taggings.name', 'in', labels),
+      ),
+    ]);
 }
 
 const toId = (v: unknown): number | null => {
@@ -304,7 +315,7 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
     const distinct = [...new Set(labels)];
     if (distinct.length === 1) counterLabel = distinct[0];
     else countable = false;
-    conds.push(labelsCondition(labels));
+    conds.push(labelsCondition(ctx.engine, labels));
   }
   if (q !== undefined) {
     countable = false;

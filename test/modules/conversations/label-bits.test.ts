@@ -1,0 +1,132 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
+import { createConversation, makeContact, makeInbox } from './fixtures.js';
+import { LABEL_BITS } from '../../../src/db/migrations/0660_conversation_label_bits.js';
+
+/**
+ * The labels filter checks conversations.label_bits (migration 0660) before taggings. With more
+ * tag names than bits, names share a bit: the list must still answer exactly what taggings say,
+ * after labels are added, replaced, removed and renamed.
+ */
+describe('GET /conversations?labels: label bits are a prefilter, taggings decide', () => {
+  let t: TestApp;
+  let accountId: number;
+  let admin: TestUser;
+  let inboxId: number;
+  const ids: number[] = [];
+  // More names than bits: name i and name i + LABEL_BITS share a bit.
+  const names = Array.from({ length: LABEL_BITS + 5 }, (_, i) => `tag-${String(i).padStart(2, '0')}`);
+
+  const list = async (query: string) => {
+    const res = await t.request({ method: 'GET', url: `/api/v1/accounts/${accountId}/conversations?status=all${query}`, token: admin.token });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    return { ids: (body.data.payload as { id: number }[]).map((c) => c.id).sort((a, b) => a - b), all: body.data.meta.all_count as number };
+  };
+  const setLabels = async (displayId: number, labels: string[]) => {
+    const res = await t.request({ method: 'POST', url: `/api/v1/accounts/${accountId}/conversations/${displayId}/labels`, token: admin.token, payload: { labels } });
+    assert.equal(res.statusCode, 200, res.body);
+  };
+  /** What taggings alone say: the display ids of conversations with any of `labels`. */
+  const expected = async (labels: string[]) => {
+    const rows = await t.ctx.db
+      .selectFrom('conversations')
+      .select('display_id')
+      .where('account_id', '=', accountId)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('taggings')
+            .select(sql`1`.as('one'))
+            .where('taggings.taggable_type', '=', 'Conversation')
+            .whereRef('taggings.taggable_id', '=', 'conversations.id')
+            .where('taggings.name', 'in', labels),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.display_id).sort((a, b) => a - b);
+  };
+  /** label_bits as the triggers keep them, against the bits recomputed from taggings. */
+  const assertBitsExact = async () => {
+    const rows = await t.ctx.db
+      .selectFrom('conversations')
+      .select(['id', 'label_bits'])
+      .where('account_id', '=', accountId)
+      .execute();
+    const tags = await t.ctx.db.selectFrom('taggings').select(['taggable_id', 'name']).where('taggable_type', '=', 'Conversation').execute();
+    const bitIds = await sql<{ name: string; id: number }>`select name, id from label_names`.execute(t.ctx.db);
+    const bitOf = new Map(bitIds.rows.map((r) => [r.name, 2 ** ((Number(r.id) - 1) % LABEL_BITS)]));
+    for (const row of rows) {
+      const bits = new Set(tags.filter((g) => g.taggable_id === row.id).map((g) => bitOf.get(g.name)!));
+      assert.equal(Number(row.label_bits), [...bits].reduce((a, b) => a + b, 0), `conversation ${row.id}`);
+    }
+  };
+
+  before(async () => {
+    t = await startTestApp();
+    const seed = await t.seedAccount();
+    accountId = seed.account.id;
+    admin = seed.admin;
+    inboxId = (await makeInbox(t, accountId, { members: [admin.user.id] })).id;
+    const contact = await makeContact(t, accountId, { name: 'Bits' });
+    for (let i = 0; i < 6; i++) {
+      const c = await createConversation(t, accountId, admin, { inbox_id: inboxId, contact_id: contact.id });
+      ids.push(c.id);
+    }
+    // Every name once, so all of them get a bit (in this order: tag-00 gets bit 0, tag-53 bit 0 too).
+    await setLabels(ids[5], names);
+    await setLabels(ids[5], []);
+  });
+  after(() => t.close());
+
+  test('names sharing a bit are told apart', async () => {
+    await setLabels(ids[0], ['tag-00']);
+    await setLabels(ids[1], [names[LABEL_BITS]]); // same bit as tag-00
+    await setLabels(ids[2], ['tag-01', 'tag-02']);
+    const bitIds = await sql<{ name: string; id: number }>`select name, id from label_names where name in (${'tag-00'}, ${names[LABEL_BITS]})`.execute(t.ctx.db);
+    const bits = bitIds.rows.map((r) => (Number(r.id) - 1) % LABEL_BITS);
+    assert.equal(bits.length, 2);
+    assert.equal(bits[0], bits[1], 'the two names share a bit');
+    assert.deepEqual((await list('&labels[]=tag-00')).ids, [ids[0]]);
+    assert.deepEqual((await list(`&labels[]=${names[LABEL_BITS]}`)).ids, [ids[1]]);
+    assert.deepEqual((await list('&labels[]=tag-00&labels[]=tag-02')).ids, [ids[0], ids[2]]);
+    assert.deepEqual((await list(`&inbox_id=${inboxId}&labels[]=tag-02`)).ids, [ids[2]]);
+    assert.deepEqual((await list('&labels[]=never-used')).ids, []);
+    for (const labels of [['tag-00'], [names[LABEL_BITS]], ['tag-01'], ['tag-00', 'tag-02']]) {
+      assert.deepEqual((await list(labels.map((l) => `&labels[]=${l}`).join(''))).ids, await expected(labels));
+    }
+    await assertBitsExact();
+  });
+
+  test('replacing and removing labels clears their bits', async () => {
+    await setLabels(ids[2], ['tag-02']);
+    assert.deepEqual((await list('&labels[]=tag-01')).ids, []);
+    assert.deepEqual((await list('&labels[]=tag-02')).ids, [ids[2]]);
+    await setLabels(ids[0], []);
+    assert.deepEqual((await list('&labels[]=tag-00')).ids, []);
+    assert.deepEqual((await list(`&labels[]=${names[LABEL_BITS]}`)).ids, [ids[1]]);
+    await assertBitsExact();
+  });
+
+  test('a name first used after the lists were asked is found', async () => {
+    assert.deepEqual((await list('&labels[]=brand-new')).ids, []);
+    await setLabels(ids[3], ['brand-new']);
+    assert.deepEqual((await list('&labels[]=brand-new')).ids, [ids[3]]);
+    await assertBitsExact();
+  });
+
+  test('renaming a label moves its conversations to the new name', async () => {
+    const created = await t.request({ method: 'POST', url: `/api/v1/accounts/${accountId}/labels`, token: admin.token, payload: { title: 'old-name' } });
+    assert.equal(created.statusCode, 200, created.body);
+    await setLabels(ids[4], ['old-name', 'tag-03']);
+    assert.deepEqual((await list('&labels[]=old-name')).ids, [ids[4]]);
+    const renamed = await t.request({ method: 'PATCH', url: `/api/v1/accounts/${accountId}/labels/${created.json().id}`, token: admin.token, payload: { title: 'new-name' } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    assert.deepEqual((await list('&labels[]=old-name')).ids, []);
+    assert.deepEqual((await list('&labels[]=new-name')).ids, [ids[4]]);
+    assert.deepEqual((await list('&labels[]=tag-03')).ids, [ids[4]]);
+    await assertBitsExact();
+  });
+});
