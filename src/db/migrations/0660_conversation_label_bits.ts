@@ -41,9 +41,11 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   // and ids are bits: they should stay few and dense).
   const addName = (g: string) =>
     `insert into label_names (name) select ${g}.name where not exists (select 1 from label_names where name = ${g}.name) on conflict (name) do nothing;`;
+  // A bit already set (another name of the bit, or rows written with their bits) writes nothing.
+  const nameBit = (g: string) => `(select ${pg ? `(1::bigint << ((n.id - 1) % ${LABEL_BITS}))` : bitOf('n')} from label_names n where n.name = ${g}.name)`;
   const setBit = (g: string) => `
-    update conversations set label_bits = label_bits | (select ${pg ? `(1::bigint << ((n.id - 1) % ${LABEL_BITS}))` : bitOf('n')} from label_names n where n.name = ${g}.name)
-    where id = ${g}.taggable_id;`;
+    update conversations set label_bits = label_bits | ${nameBit(g)}
+    where id = ${g}.taggable_id and (label_bits & ${nameBit(g)}) = 0;`;
 
   await sql.raw(`insert into label_names (name) select distinct name from taggings where taggable_type = 'Conversation' order by name`).execute(db);
   await sql
