@@ -37,7 +37,9 @@ const file = join(dir, 'trace.sqlite3');
 copyFileSync(target.databaseUrl, file);
 
 // Every statement's run is timed while `tracing` is on.
-const stats = new Map<string, { runs: number; ns: bigint }>();
+const stats = new Map<string, { runs: number; ns: bigint; slowRuns: number; slowNs: bigint }>();
+/** Runs this long or longer are counted apart: a few stalls (a checkpoint inside a commit) can be most of a mean. */
+const SLOW_NS = 1_000_000n;
 let tracing = false;
 type Runner = (...args: unknown[]) => unknown;
 const proto = SQLite.prototype as unknown as { prepare: (source: string) => Record<string, Runner> };
@@ -52,9 +54,14 @@ proto.prepare = function (this: unknown, source: string) {
       try {
         return run(...args);
       } finally {
-        const s = stats.get(source) ?? { runs: 0, ns: 0n };
+        const s = stats.get(source) ?? { runs: 0, ns: 0n, slowRuns: 0, slowNs: 0n };
+        const ns = process.hrtime.bigint() - started;
         s.runs++;
-        s.ns += process.hrtime.bigint() - started;
+        s.ns += ns;
+        if (ns >= SLOW_NS) {
+          s.slowRuns++;
+          s.slowNs += ns;
+        }
         stats.set(source, s);
       }
     };
@@ -85,7 +92,8 @@ try {
   for (const [source, s] of [...stats].sort((a, b) => Number(b[1].ns - a[1].ns))) {
     const us = Number(s.ns) / 1e3 / requests;
     sqlUs += us;
-    console.log(`${us.toFixed(1).padStart(7)} µs/request  ${(s.runs / requests).toFixed(2)}×  ${source.replace(/\s+/g, ' ').slice(0, width)}`);
+    const slow = s.slowRuns ? `  [${(Number(s.slowNs) / 1e3 / requests).toFixed(1)} µs/request of it in ${s.slowRuns} runs ≥ 1 ms]` : '';
+    console.log(`${us.toFixed(1).padStart(7)} µs/request  ${(s.runs / requests).toFixed(2)}×  ${source.replace(/\s+/g, ' ').slice(0, width)}${slow}`);
   }
   console.log(`${scenario.name}: ${perRequest.toFixed(1)} µs per request (inject), of which SQL ${sqlUs.toFixed(1)} µs`);
 } finally {
