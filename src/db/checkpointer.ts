@@ -3,18 +3,21 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Checkpoints a SQLite store's WAL from a worker thread, on a connection of its own, so the
- * request thread's commits do not pay for them: copying committed pages back into the database
- * file, and the fsyncs that go with it. PASSIVE never waits for, nor blocks, the request
- * connection's readers and writers. The request connection keeps its own automatic checkpoint at
- * WAL_PAGES_BOUND, which bounds the WAL if the worker falls behind; that one runs inside a
- * commit and copies whatever the worker has not.
+ * request thread's commits do not pay for copying committed pages back into the database file
+ * and flushing them. PASSIVE never waits for, nor blocks, the request connection's readers and
+ * writers.
  *
- * While the WAL grows the worker checkpoints every BUSY_MS: at ~3 000 replies a second (15 pages
- * each) a 100 ms period let 4 000 pages pile up between two of its checkpoints, so the request
- * connection's own checkpoint ran every ~270 commits and took ~18 ms inside one (88 µs of the
- * 160 µs a reply's commit cost on average). A PASSIVE checkpoint also gives up while a reader
- * holds the read lock it needs, which under load is often; checkpointing often keeps the
- * request connection's share small. Idle, the period backs off to IDLE_MS.
+ * Under steady writes the worker never copies the very last frames (new ones arrive while it
+ * copies), so it never finishes the WAL and the WAL never starts over. The request connection's
+ * own checkpoint at WAL_PAGES_BOUND does: it runs inside a commit with no writer beside it,
+ * copies what is left, syncs, and the next commit writes the WAL from its start again
+ * (overwriting the file's pages costs less than growing it: a reply's commit ~60 µs against
+ * ~100 µs). For that checkpoint to be short the worker must have done the rest:
+ * - it checkpoints every BUSY_MS while the WAL moves (IDLE_MS when it does not): a 100 ms period
+ *   let 4 000 pages pile up between two of its checkpoints at ~3 000 replies a second;
+ * - it flushes the database file after each checkpoint that copied something: SQLite itself
+ *   syncs it only when a checkpoint copies every frame, so the request connection's checkpoint
+ *   used to flush everything the worker had copied since the last restart (~12 ms in a commit).
  */
 export const WAL_PAGES_BOUND = 10_000;
 const BUSY_MS = 5;
@@ -28,20 +31,29 @@ const db = new SQLite(workerData.path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
+// The database file's pages this worker has copied, flushed to disk by the worker too.
+const dbFile = require('node:fs').openSync(workerData.path, 'r');
 let lastFrames = -1;
+let copied = 0;
 let delay = workerData.busyMs;
 let timer;
 const tick = () => {
   // Busy or closing: the next tick, or the request connection's own checkpoint, does it.
   let frames = lastFrames;
-  try { frames = checkpoint.get().log; } catch {}
+  try {
+    const done = checkpoint.get();
+    frames = done.log;
+    // Flushed as they are copied (see above).
+    if (done.checkpointed > 0 && done.checkpointed !== copied) require('node:fs').fdatasyncSync(dbFile);
+    copied = done.checkpointed;
+  } catch {}
   // The WAL moved (grew, or was restarted) since the last look: soon again; else back off.
   delay = frames !== lastFrames ? workerData.busyMs : Math.min(workerData.idleMs, delay * 2);
   lastFrames = frames;
   timer = setTimeout(tick, delay);
 };
 timer = setTimeout(tick, delay);
-parentPort.on('message', () => { clearTimeout(timer); db.close(); parentPort.close(); });
+parentPort.on('message', () => { clearTimeout(timer); db.close(); require('node:fs').closeSync(dbFile); parentPort.close(); });
 `;
 
 export interface Checkpointer {
