@@ -31,22 +31,10 @@ describe('GET /conversations?labels: label bits are a prefilter, taggings decide
   };
   /** What taggings alone say: the display ids of conversations with any of `labels`. */
   const expected = async (labels: string[]) => {
-    const rows = await t.ctx.db
-      .selectFrom('conversations')
-      .select('display_id')
-      .where('account_id', '=', accountId)
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('taggings')
-            .select(sql`1`.as('one'))
-            .where('taggings.taggable_type', '=', 'Conversation')
-            .whereRef('taggings.taggable_id', '=', 'conversations.id')
-            .where('taggings.name', 'in', labels),
-        ),
-      )
-      .execute();
-    return rows.map((r) => r.display_id).sort((a, b) => a - b);
+    const rows = await sql<{ display_id: number }>`
+      select distinct c.display_id from conversations c join taggings t on t.taggable_id = c.id and t.taggable_type = 'Conversation'
+      where c.account_id = ${accountId} and t.name in (${sql.join(labels)})`.execute(t.ctx.db);
+    return rows.rows.map((r) => Number(r.display_id)).sort((a, b) => a - b);
   };
   /** label_bits as the triggers keep them, against the bits recomputed from taggings. */
   const assertBitsExact = async () => {
