@@ -26,7 +26,7 @@ import { secureToken, sha256 } from '../src/lib/random.js';
 import { createAccount } from '../src/modules/accounts/service.js';
 import { createUser, upsertMembership } from '../src/modules/users/service.js';
 import { accessTokenOf } from '../src/auth/tokens.js';
-import { LABEL_BITS } from '../src/db/migrations/0660_conversation_label_bits.js';
+import { LABEL_BITS, labelMaskSql } from '../src/db/migrations/0660_conversation_label_bits.js';
 
 /** Bump when the shape of generated data changes, so cached datasets are rebuilt. */
 export const GENERATOR_VERSION = 5;
@@ -575,7 +575,7 @@ export async function generateDataset(target: Target, scale: Scale, options: Gen
       if (spec.conversations <= 10_000) {
         const wrongBits = await sql<{ n: number }>`
           select count(*) as n from conversations c where c.label_bits <> (
-            select coalesce(sum(distinct 1 << ((n.id - 1) % ${sql.lit(LABEL_BITS)})), 0)
+            select ${sql.raw(labelMaskSql('sqlite', 'n'))}
             from taggings t join label_names n on n.name = t.name where t.taggable_type = 'Conversation' and t.taggable_id = c.id)`.execute(db);
         if (Number(wrongBits.rows[0].n) > 0) throw new Error(`${wrongBits.rows[0].n} generated conversations have label bits their taggings do not give`);
         const problems = await sql<Record<string, unknown>>`PRAGMA foreign_key_check`.execute(db);

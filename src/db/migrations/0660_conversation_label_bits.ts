@@ -19,6 +19,14 @@ import type { Engine } from '../../config.js';
  */
 export const LABEL_BITS = 53;
 
+/** SQL for the bit of the label_names row `alias` (its id). */
+export const labelBitSql = (engine: Engine, alias: string) =>
+  engine === 'postgres' ? `(1::bigint << ((${alias}.id - 1) % ${LABEL_BITS}))` : `(1 << ((${alias}.id - 1) % ${LABEL_BITS}))`;
+
+/** SQL for the OR of the bits of the label_names rows `alias` (an aggregate; 0 for none). */
+export const labelMaskSql = (engine: Engine, alias: string) =>
+  engine === 'postgres' ? `coalesce(bit_or(${labelBitSql(engine, alias)}), 0)` : `coalesce(sum(distinct ${labelBitSql(engine, alias)}), 0)`;
+
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   const pg = engine === 'postgres';
   await db.schema.alterTable('conversations').addColumn('label_bits', 'bigint', (col) => col.notNull().defaultTo(0)).execute();
@@ -28,12 +36,10 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('name', 'text', (col) => col.notNull().unique())
     .execute();
 
-  const bitOf = (name: string) => `(1 << ((${name}.id - 1) % ${LABEL_BITS}))`;
-  const bitOr = pg ? (e: string) => `coalesce(bit_or(${e}), 0)` : (e: string) => `coalesce(sum(distinct ${e}), 0)`;
   // The bits of conversation `id`'s current labels.
   const recompute = (id: string) => `
     update conversations set label_bits = (
-      select ${bitOr(pg ? `(1::bigint << ((n.id - 1) % ${LABEL_BITS}))` : bitOf('n'))}
+      select ${labelMaskSql(engine, 'n')}
       from taggings t join label_names n on n.name = t.name
       where t.taggable_type = 'Conversation' and t.taggable_id = ${id}
     ) where id = ${id};`;
@@ -42,7 +48,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   const addName = (g: string) =>
     `insert into label_names (name) select ${g}.name where not exists (select 1 from label_names where name = ${g}.name) on conflict (name) do nothing;`;
   // A bit already set (another name of the bit, or rows written with their bits) writes nothing.
-  const nameBit = (g: string) => `(select ${pg ? `(1::bigint << ((n.id - 1) % ${LABEL_BITS}))` : bitOf('n')} from label_names n where n.name = ${g}.name)`;
+  const nameBit = (g: string) => `(select ${labelBitSql(engine, 'n')} from label_names n where n.name = ${g}.name)`;
   const setBit = (g: string) => `
     update conversations set label_bits = label_bits | ${nameBit(g)}
     where id = ${g}.taggable_id and (label_bits & ${nameBit(g)}) = 0;`;
@@ -51,7 +57,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   await sql
     .raw(
       `update conversations set label_bits = (
-        select ${bitOr(pg ? `(1::bigint << ((n.id - 1) % ${LABEL_BITS}))` : bitOf('n'))}
+        select ${labelMaskSql(engine, 'n')}
         from taggings t join label_names n on n.name = t.name
         where t.taggable_type = 'Conversation' and t.taggable_id = conversations.id
       ) where exists (select 1 from taggings t where t.taggable_type = 'Conversation' and t.taggable_id = conversations.id)`,

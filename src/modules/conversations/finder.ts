@@ -8,7 +8,7 @@ import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
 import { perDatabase } from '../../db/per-database.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
-import { LABEL_BITS } from '../../db/migrations/0660_conversation_label_bits.js';
+import { labelMaskSql } from '../../db/migrations/0660_conversation_label_bits.js';
 
 export const PER_PAGE = 25;
 
@@ -106,8 +106,7 @@ export function queryCondition(ctx: AppContext, accountId: number, q: string): C
  * taggings, which decides.
  */
 export function labelsCondition(engine: AppContext['engine'], labels: string[]): Condition {
-  const bit = engine === 'postgres' ? sql`(1::bigint << ((label_names.id - 1) % ${sql.lit(LABEL_BITS)}))` : sql`(1 << ((label_names.id - 1) % ${sql.lit(LABEL_BITS)}))`;
-  const mask = engine === 'postgres' ? sql`coalesce(bit_or(${bit}), 0)` : sql`coalesce(sum(distinct ${bit}), 0)`;
+  const mask = sql.raw(labelMaskSql(engine, 'label_names'));
   return (eb) =>
     eb.and([
       sql<SqlBool>`(conversations.label_bits & (select ${mask} from label_names where name in (${sql.join(labels)}))) <> 0`,
