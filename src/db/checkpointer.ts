@@ -27,12 +27,13 @@ const IDLE_MS = 200;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
+const fs = require('node:fs');
 const db = new SQLite(workerData.path);
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
 // The database file's pages this worker has copied, flushed to disk by the worker too.
-const dbFile = require('node:fs').openSync(workerData.path, 'r');
+const dbFile = fs.openSync(workerData.path, 'r');
 let lastFrames = -1;
 let copied = 0;
 let delay = workerData.busyMs;
@@ -44,7 +45,7 @@ const tick = () => {
     const done = checkpoint.get();
     frames = done.log;
     // Flushed as they are copied (see above).
-    if (done.checkpointed > 0 && done.checkpointed !== copied) require('node:fs').fdatasyncSync(dbFile);
+    if (done.checkpointed > 0 && done.checkpointed !== copied) fs.fdatasyncSync(dbFile);
     copied = done.checkpointed;
   } catch {}
   // The WAL moved (grew, or was restarted) since the last look: soon again; else back off.
@@ -53,7 +54,7 @@ const tick = () => {
   timer = setTimeout(tick, delay);
 };
 timer = setTimeout(tick, delay);
-parentPort.on('message', () => { clearTimeout(timer); db.close(); require('node:fs').closeSync(dbFile); parentPort.close(); });
+parentPort.on('message', () => { clearTimeout(timer); db.close(); fs.closeSync(dbFile); parentPort.close(); });
 `;
 
 export interface Checkpointer {
