@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type SelectModifierNode } from 'kysely';
+import { Kysely, PostgresDialect, type Driver, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type SelectModifierNode } from 'kysely';
 import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
+import { GroupCommitSqliteDriver } from './group-commit.js';
 
 // COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -53,7 +54,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     process.emitWarning(`SQLite checkpoint worker stopped: ${error.message}`);
   });
   const prepare = statementCache(sqlite);
-  const db = new Kysely<Database>({ dialect: new ParleySqliteDialect({ database: withStatementCache(sqlite, prepare) }) });
+  const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare) });
   rawSqlite.set(db, sqlite);
   sqliteStatements.set(db, prepare);
   const probe = new CommitProbe(config.databaseUrl);
@@ -105,6 +106,17 @@ class ParleySqliteCompiler extends SqliteQueryCompiler {
 }
 
 class ParleySqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly prepare: (source: string) => RowStatement,
+  ) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    return new GroupCommitSqliteDriver(this.sqlite, this.prepare);
+  }
+
   override createQueryCompiler(): SqliteQueryCompiler {
     return new ParleySqliteCompiler();
   }
@@ -173,16 +185,6 @@ function statementCache(sqlite: SQLite.Database, limit = 2000): (source: string)
     }
     return stmt;
   };
-}
-
-function withStatementCache(sqlite: SQLite.Database, prepare: (source: string) => RowStatement): SQLite.Database {
-  return new Proxy(sqlite, {
-    get(target, prop) {
-      if (prop === 'prepare') return prepare;
-      const value = Reflect.get(target, prop) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }
 
 const NAMED_PER_CONNECTION = 500;

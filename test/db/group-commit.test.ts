@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import { openStore, type Store } from '../../src/db/connection.js';
+
+/** A store on a fresh file with a `notes` table, and a second connection that sees only what was committed. */
+async function withStore(run: (store: Store, committed: (id: number) => boolean) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-group-commit-'));
+  const path = join(dir, 'db.sqlite3');
+  const store = openStore({ engine: 'sqlite', databaseUrl: path, pgSchema: '' });
+  await sql`create table notes (id integer primary key, body text not null)`.execute(store.db);
+  const observer = new SQLite(path, { readonly: true });
+  const lookup = observer.prepare('select count(*) as n from notes where id = ?');
+  try {
+    await run(store, (id) => (lookup.get(id) as { n: number }).n === 1);
+  } finally {
+    observer.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const untyped = (db: Kysely<any>) => db;
+const insertNote = (db: Kysely<unknown>, id: number) => sql`insert into notes (id, body) values (${id}, ${`note ${id}`})`.execute(db);
+
+test('SQLite group commit: transactions of one turn share one commit, and each resolves only once it is committed', async () => {
+  await withStore(async (store, committed) => {
+    const seenInside: boolean[] = [];
+    const resolvedCommitted: boolean[] = [];
+    const transactions = [1, 2, 3].map((id) =>
+      store.db
+        .transaction()
+        .execute(async (trx) => {
+          await insertNote(untyped(trx), id);
+          // The earlier members' rows: visible here (one transaction), not yet to another connection.
+          if (id === 3) seenInside.push(committed(1), committed(2));
+          const rows = await sql<{ n: number }>`select count(*) as n from notes`.execute(trx);
+          return rows.rows[0].n;
+        })
+        .then((n) => {
+          resolvedCommitted.push(committed(id));
+          return n;
+        }),
+    );
+    assert.deepEqual(await Promise.all(transactions), [1, 2, 3]);
+    assert.deepEqual(seenInside, [false, false]);
+    assert.deepEqual(resolvedCommitted, [true, true, true]);
+  });
+});
+
+test('SQLite group commit: a failing transaction rolls back alone; the others of its group commit', async () => {
+  await withStore(async (store, committed) => {
+    const results = await Promise.allSettled([
+      store.db.transaction().execute((trx) => insertNote(untyped(trx), 1)),
+      store.db.transaction().execute(async (trx) => {
+        await insertNote(untyped(trx), 2);
+        await insertNote(untyped(trx), 1); // a duplicate key: this transaction fails
+      }),
+      store.db.transaction().execute((trx) => insertNote(untyped(trx), 3)),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.deepEqual([1, 2, 3].map(committed), [true, false, true]);
+  });
+});
+
+test('SQLite group commit: a read made while a group is open sees its rows and answers only after they are committed', async () => {
+  await withStore(async (store, committed) => {
+    const write = store.db.transaction().execute((trx) => insertNote(untyped(trx), 7));
+    const read = sql<{ n: number }>`select count(*) as n from notes where id = 7`.execute(store.db).then((r) => ({ n: r.rows[0].n, committed: committed(7) }));
+    await write;
+    assert.deepEqual(await read, { n: 1, committed: true });
+    // With no group open, a read runs on its own and at once.
+    assert.equal((await sql<{ n: number }>`select count(*) as n from notes`.execute(store.db)).rows[0].n, 1);
+  });
+});
+
+test('SQLite group commit: when SQLite ends the whole transaction, every member of the group fails and nothing of it stays', async () => {
+  await withStore(async (store, committed) => {
+    const results = await Promise.allSettled([
+      store.db.transaction().execute((trx) => insertNote(untyped(trx), 1)),
+      store.db.transaction().execute(async (trx) => {
+        await insertNote(untyped(trx), 2);
+        // What SQLite does by itself on a full disk or an I/O error.
+        await sql`rollback`.execute(trx);
+        throw new Error('disk I/O error');
+      }),
+    ]);
+    assert.equal(results[0].status, 'rejected');
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /rolled the transaction back/);
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /disk I\/O error/);
+    assert.deepEqual([1, 2].map(committed), [false, false]);
+    // The connection goes on: the next transaction opens a new group.
+    await store.db.transaction().execute((trx) => insertNote(untyped(trx), 3));
+    assert.equal(committed(3), true);
+  });
+});
+
+test('SQLite group commit: closing the store commits an open group first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-group-commit-'));
+  const path = join(dir, 'db.sqlite3');
+  try {
+    const store = openStore({ engine: 'sqlite', databaseUrl: path, pgSchema: '' });
+    await sql`create table notes (id integer primary key, body text not null)`.execute(store.db);
+    const write = store.db.transaction().execute((trx) => insertNote(untyped(trx), 1));
+    const closed = store.close();
+    await Promise.all([write, closed]);
+    const check = new SQLite(path, { readonly: true });
+    assert.equal((check.prepare('select count(*) as n from notes').get() as { n: number }).n, 1);
+    check.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
