@@ -1,6 +1,7 @@
 import type { Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import { now } from '../../db/time.js';
+import { precompiled } from '../../db/precompiled.js';
 import type { Row } from '../../db/types.js';
 import { asTaken, isUniqueViolation, notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
@@ -462,6 +463,8 @@ export async function mergeContacts(db: Db, base: ContactRow, mergee: ContactRow
   if (base.id === mergee.id) return base;
   if (base.account_id !== mergee.account_id) throw notFound();
   return inTransaction(db, async (trx) => {
+    // Both contacts before their conversations (lockContact), in id order.
+    for (const id of [base.id, mergee.id].sort((a, b) => a - b)) await lockContact(trx, id);
     const t = now();
     await trx.updateTable('conversations').set({ contact_id: base.id, updated_at: t }).where('contact_id', '=', mergee.id).execute();
     await trx
@@ -508,6 +511,14 @@ export async function mergeContacts(db: Db, base: ContactRow, mergee: ContactRow
       .executeTakeFirstOrThrow();
   });
 }
+
+/**
+ * Locks a contact's row as its update would (SQLite: a plain read; its compiler leaves locks out).
+ * A transaction that writes a contact and its conversations takes the contact first: a contact's
+ * update locks its conversations too (the render-version trigger), so on PostgreSQL the opposite
+ * order in another transaction would deadlock with it.
+ */
+export const lockContact = precompiled((db, id: number) => db.selectFrom('contacts').select('id').where('id', '=', id).forNoKeyUpdate());
 
 /** For sorting and the conversations module: touch a contact's last activity. */
 export async function touchContactActivity(db: Db, contactId: number, at: number = now()): Promise<void> {

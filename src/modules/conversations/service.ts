@@ -722,9 +722,10 @@ export async function markUnread(db: Db, conversation: ConversationRow): Promise
 /** mute!: resolve, block the contact, log it. unmute!: unblock, log it. */
 export async function setMuted(ctx: AppContext, conversation: ConversationRow, muted: boolean, actor: Actor | null): Promise<void> {
   const result = await ctx.db.transaction().execute(async (trx) => {
+    // The contact before the conversation (contacts' lockContact tells why).
+    await trx.updateTable('contacts').set({ blocked: muted ? 1 : 0, updated_at: now() }).where('id', '=', conversation.contact_id).execute();
     const fresh = await trx.selectFrom('conversations').selectAll().where('id', '=', conversation.id).executeTakeFirstOrThrow();
     const saved = muted ? await saveConversation(trx, fresh, { status: STATUS.resolved }, actor) : { row: fresh, changed: [] };
-    await trx.updateTable('contacts').set({ blocked: muted ? 1 : 0, updated_at: now() }).where('id', '=', fresh.contact_id).execute();
     if (actor?.type === 'User') {
       await createActivityMessage(trx, saved.row, `${actor.name} has ${muted ? 'muted' : 'unmuted'} the conversation`);
     }

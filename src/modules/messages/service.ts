@@ -6,6 +6,7 @@ import { precompiled, precompiledRow } from '../../db/precompiled.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
+import { lockContact } from '../contacts/service.js';
 
 export type MessageRow = Row<'messages'>;
 export type AttachmentRow = Row<'attachments'>;
@@ -485,11 +486,14 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
     // the conversation as it is now, not as the request loaded it. Only render_version moves
     // before the bookkeeping's update (the insert's trigger), and that update adds to it.
+    const sender = await resolveSender(trx, conversation, input, messageType);
+    // A contact's message updates the contact (update_contact_activity): the contact is locked
+    // before the conversation (lockContact tells why).
+    if (sender?.type === 'Contact') await lockContact(trx, sender.id);
     const [current] = await conversationForMessage(trx, conversation.id);
     if (!current) throw notFound();
     const { nth_newest_message_at: nthNewestMessageAt, ...conv } = current;
     assertNotFlooding(nthNewestMessageAt);
-    const sender = await resolveSender(trx, conversation, input, messageType);
     const t = now();
     const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
     const [message] = await insertMessageRow(trx, {
