@@ -12,10 +12,10 @@ class Slot {
  * A statement on the hot path, built and compiled by Kysely once per database and then run with
  * new arguments: building and compiling cost more than SQLite takes to answer these lookups. The
  * builder must use each argument only as a bound value.
- * On SQLite the root database runs it synchronously on its cached statement, skipping the
- * driver's connection hand-off and answers without a promise, unless a transaction is open on
- * the connection (then it queues behind it like any query, so it only ever sees committed rows).
- * A transaction (`trx`) runs the same compiled text through Kysely: its instances are new per
+ * On SQLite it runs synchronously on the cached statement, skipping the driver's connection
+ * hand-off, and answers without a promise: in a transaction (which holds the connection), and on
+ * the root database unless a transaction is open on the connection (then it queues behind it like
+ * any query, so it only ever sees committed rows). A transaction's instances are new per
  * transaction, so the compilation is found through the dialect adapter they share with their root.
  */
 export function precompiled<A extends unknown[], O>(
@@ -42,9 +42,13 @@ export function precompiled<A extends unknown[], O>(
     const { template, slots } = compiled;
     const parameters = new Array<unknown>(template.length);
     for (let i = 0; i < template.length; i++) parameters[i] = slots[i] >= 0 ? args[slots[i]] : template[i];
-    // Not while another request's transaction is open on the connection: it would see that
-    // transaction's uncommitted rows. Kysely's path waits for it instead.
-    if (compiled.statement && !db.isTransaction && !compiled.sqlite!.inTransaction) return compiled.statement.all(parameters) as O[];
+    const statement = compiled.statement;
+    if (statement?.reader) {
+      // A transaction of this database holds its one connection while it runs: its statements
+      // run on it directly. The root does so only while no transaction is open on the connection:
+      // it would see that transaction's uncommitted rows (Kysely's path waits for it instead).
+      if (db.isTransaction || !compiled.sqlite!.inTransaction) return statement.all(parameters) as O[];
+    }
     return db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
   };
 }
