@@ -1,13 +1,14 @@
 /**
  * npm run bench -- [--scale small|medium|large] [--engine sqlite|postgres] [--duration 10]
- *                  [--connections 10] [--warmup 2] [--scenarios a,b] [--log-level warn]
+ *                  [--connections 10] [--warmup 2] [--rounds 3] [--scenarios a,b] [--log-level warn]
  *
  * Builds (or reuses) a dataset, starts Parley as a separate production process and a bare
  * Fastify baseline in another, and drives each with autocannon from this process: the same
  * connection count, a warm-up, then a fixed duration per scenario. Every scenario is reported
  * as req/s, p50/p99 latency, errors, and its throughput as a ratio to the baseline's (the
  * figure that survives a noisy shared machine), next to issue 5's targets.
- * The ratio's baseline is re-measured right before each scenario (--single-baseline: once).
+ * The ratio is paired: --rounds (3) times a baseline window then a scenario window, the median of
+ * the rounds' ratios (--single-baseline: one baseline at the start, one scenario run).
  * Results: bench/results/<scale>-<engine>-latest.json and bench/results/summary.md.
  * --cpu-prof DIR writes a V8 CPU profile of the Parley process there (on its graceful stop).
  */
@@ -52,7 +53,7 @@ export interface RunResult {
   command: string;
   startedAt: string;
   machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; loadAvgAtStart: number[] };
-  settings: { durationS: number; warmupS: number; connections: number; logLevel: string; pairedBaseline?: boolean };
+  settings: { durationS: number; warmupS: number; connections: number; logLevel: string; pairedBaseline?: boolean; rounds?: number };
   dataset: { generationMs: number; reused: boolean; counts: Record<string, number> };
   baseline: LoadFigures;
   parley: { startToHealthyMs: number; idleRssMb: number | null; peakRssMb: number | null };
@@ -99,6 +100,45 @@ async function load(spec: LoadSpec): Promise<LoadFigures> {
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * The machine is shared and its speed moves within seconds (the bare baseline has measured 6 000
+ * and 17 000 req/s a minute apart): each round measures the baseline and then the scenario right
+ * after it, and the ratio is the median of the rounds' ratios. Throughput and p50 are the medians
+ * of the rounds; p99 is the worst round's; counts are summed.
+ */
+export async function pairedRounds(
+  baseline: () => Promise<LoadFigures>,
+  scenario: () => Promise<LoadFigures>,
+  rounds: number,
+): Promise<{ figures: LoadFigures; ratio: number; baselineReqPerSec: number }> {
+  const bases: LoadFigures[] = [];
+  const runs: LoadFigures[] = [];
+  for (let r = 0; r < rounds; r++) {
+    bases.push(await baseline());
+    runs.push(await scenario());
+  }
+  const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => runs.reduce((n, f) => n + f[key], 0);
+  return {
+    figures: {
+      reqPerSec: median(runs.map((f) => f.reqPerSec)),
+      p50: median(runs.map((f) => f.p50)),
+      p99: Math.max(...runs.map((f) => f.p99)),
+      requests: sum('requests'),
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      non2xx: sum('non2xx'),
+    },
+    ratio: median(runs.map((f, i) => f.reqPerSec / bases[i].reqPerSec)),
+    baselineReqPerSec: median(bases.map((f) => f.reqPerSec)),
   };
 }
 
@@ -184,7 +224,7 @@ function writeSummary(): string {
     const runs = SCALE_NAMES.map((s) => readResult(s, engine)).filter((r): r is RunResult => r !== null);
     for (const r of runs) {
       parts.push(`## ${r.scale}, ${r.engine}`, '');
-      parts.push(`\`${r.command}\` — ${r.startedAt}, ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.os}; ` + `load average at start ${r.machine.loadAvgAtStart?.join(' ') ?? '?'}; ${r.settings.connections} connections, ${r.settings.durationS} s per scenario after ${r.settings.warmupS} s warm-up, LOG_LEVEL=${r.settings.logLevel}. ` + `Dataset: ${Object.entries(r.dataset.counts).map(([k, v]) => `${v} ${k}`).join(', ')} (generated in ${(r.dataset.generationMs / 1000).toFixed(1)} s).`, '');
+      parts.push(`\`${r.command}\` — ${r.startedAt}, ${r.machine.cpu} × ${r.machine.cores}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, ${r.machine.os}; ` + `load average at start ${r.machine.loadAvgAtStart?.join(' ') ?? '?'}; ${r.settings.connections} connections, ${r.settings.rounds && r.settings.rounds > 1 ? `${r.settings.rounds} paired rounds (baseline, then scenario) of ${Math.max(3, Math.round(r.settings.durationS / r.settings.rounds))} s each, median ratio` : `${r.settings.durationS} s per scenario`} after ${r.settings.warmupS} s warm-up, LOG_LEVEL=${r.settings.logLevel}. ` + `Dataset: ${Object.entries(r.dataset.counts).map(([k, v]) => `${v} ${k}`).join(', ')} (generated in ${(r.dataset.generationMs / 1000).toFixed(1)} s).`, '');
       parts.push(resultTable(r), '');
     }
     if (runs.length > 1) parts.push(`## Growth with scale, ${engine}`, '', scaleTable(runs), '');
@@ -211,6 +251,8 @@ async function main(): Promise<void> {
       'log-level': { type: 'string', default: 'warn' },
       // one baseline at the start instead of one right before each scenario
       'single-baseline': { type: 'boolean', default: false },
+      // paired rounds per scenario: each a baseline window then a scenario window of duration/rounds s
+      rounds: { type: 'string', default: '3' },
       regenerate: { type: 'boolean', default: false },
       // write a V8 CPU profile of the Parley process (node --cpu-prof) into this folder
       'cpu-prof': { type: 'string' },
@@ -224,6 +266,8 @@ async function main(): Promise<void> {
   const warmupS = Number(values.warmup);
   const connections = Number(values.connections);
   const paired = !values['single-baseline'];
+  const rounds = Math.max(1, Number(values.rounds));
+  const windowS = Math.max(3, Math.round(durationS / rounds));
   const wanted = values.scenarios?.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
   if (unknown.length) throw new Error(`unknown scenarios: ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
@@ -282,12 +326,11 @@ async function main(): Promise<void> {
         body: scenario.body ? (i) => scenario.body!(support, i) : undefined,
         token: (i) => token(support, i),
       });
-      log(`${scenario.name}: warm-up ${warmupS} s, then ${durationS} s…`);
+      log(`${scenario.name}: warm-up ${warmupS} s, then ${paired ? `${rounds} × (baseline ${windowS} s, scenario ${windowS} s)` : `${durationS} s`}…`);
       if (warmupS > 0) await load(spec(warmupS));
-      // The machine is shared: a baseline measured just before the scenario puts both under the same noise.
-      const pairedBase = paired ? (await load(baselineSpec(Math.max(3, Math.round(durationS / 2))))).reqPerSec : base.reqPerSec;
-      const figures = await load(spec(durationS));
-      const ratio = figures.reqPerSec / pairedBase;
+      const { figures, ratio, baselineReqPerSec: pairedBase } = paired
+        ? await pairedRounds(() => load(baselineSpec(windowS)), () => load(spec(windowS)), rounds)
+        : await load(spec(durationS)).then((f) => ({ figures: f, ratio: f.reqPerSec / base.reqPerSec, baselineReqPerSec: base.reqPerSec }));
       const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
       results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, target: scenario.target, pass });
       if (engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(target, log, `after ${scenario.name}, as autovacuum would`);
@@ -302,7 +345,7 @@ async function main(): Promise<void> {
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
       startedAt: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${platform()} ${release()}`, loadAvgAtStart },
-      settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired },
+      settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired, rounds: paired ? rounds : 1 },
       dataset: { generationMs: manifest.generationMs, reused, counts: manifest.counts },
       baseline: base,
       parley: { startToHealthyMs: Math.round(parley.startMs), idleRssMb: idle ? Math.round(idle.rssMb) : null, peakRssMb: mem ? Math.round(Math.max(mem.peakMb, peakSampled)) : null },

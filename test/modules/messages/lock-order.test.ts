@@ -36,41 +36,40 @@ async function contactUpdateRacing(t: TestApp, contactId: number, conversationId
   }
 }
 
-test('PostgreSQL: a contact message and a contact update lock the contact before the conversation (no deadlock)', { skip }, async () => {
-  const t = await startTestApp();
-  try {
-    const { account, admin } = await t.seedAccount();
-    const inbox = await createInbox(t, account.id);
-    const { conversation, contact } = await createConversation(t, account.id, inbox);
-    const res = (await contactUpdateRacing(t, contact.id, conversation.id, () =>
-      t.request({
-        method: 'POST',
-        url: `/api/v1/accounts/${account.id}/conversations/${conversation.display_id}/messages`,
-        token: admin.token,
-        payload: { content: 'from the contact', message_type: 'incoming' },
-      }),
-    )) as { statusCode: number; body: string };
-    assert.equal(res.statusCode, 200, res.body);
-    const stored = await t.ctx.db.selectFrom('contacts').select('last_activity_at').where('id', '=', contact.id).executeTakeFirstOrThrow();
-    assert.ok(stored.last_activity_at !== null);
-  } finally {
-    await t.close();
-  }
-});
+interface Case {
+  title: string;
+  /** The request racing the contact update, for the conversation of `base`'s URL. */
+  send: (t: TestApp, base: string, token: string) => Promise<{ statusCode: number; body: string }>;
+  /** What the request must have written to the contact. */
+  check: (contact: { blocked: number; last_activity_at: number | null }) => void;
+}
 
-test('PostgreSQL: muting a conversation locks the contact before the conversation (no deadlock)', { skip }, async () => {
-  const t = await startTestApp();
-  try {
-    const { account, admin } = await t.seedAccount();
-    const inbox = await createInbox(t, account.id);
-    const { conversation, contact } = await createConversation(t, account.id, inbox);
-    const res = (await contactUpdateRacing(t, contact.id, conversation.id, () =>
-      t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/conversations/${conversation.display_id}/mute`, token: admin.token }),
-    )) as { statusCode: number; body: string };
-    assert.equal(res.statusCode, 200, res.body);
-    const stored = await t.ctx.db.selectFrom('contacts').select('blocked').where('id', '=', contact.id).executeTakeFirstOrThrow();
-    assert.equal(stored.blocked, 1);
-  } finally {
-    await t.close();
-  }
-});
+const cases: Case[] = [
+  {
+    title: 'a contact message',
+    send: (t, base, token) => t.request({ method: 'POST', url: `${base}/messages`, token, payload: { content: 'from the contact', message_type: 'incoming' } }),
+    check: (contact) => assert.ok(contact.last_activity_at !== null),
+  },
+  {
+    title: 'muting a conversation',
+    send: (t, base, token) => t.request({ method: 'POST', url: `${base}/mute`, token }),
+    check: (contact) => assert.equal(contact.blocked, 1),
+  },
+];
+
+for (const { title, send, check } of cases) {
+  test(`PostgreSQL: ${title} locks the contact before the conversation, as a contact update does (no deadlock)`, { skip }, async () => {
+    const t = await startTestApp();
+    try {
+      const { account, admin } = await t.seedAccount();
+      const inbox = await createInbox(t, account.id);
+      const { conversation, contact } = await createConversation(t, account.id, inbox);
+      const base = `/api/v1/accounts/${account.id}/conversations/${conversation.display_id}`;
+      const res = (await contactUpdateRacing(t, contact.id, conversation.id, () => send(t, base, admin.token))) as { statusCode: number; body: string };
+      assert.equal(res.statusCode, 200, res.body);
+      check(await t.ctx.db.selectFrom('contacts').select(['blocked', 'last_activity_at']).where('id', '=', contact.id).executeTakeFirstOrThrow());
+    } finally {
+      await t.close();
+    }
+  });
+}
