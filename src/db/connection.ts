@@ -56,7 +56,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   const prepare = statementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare) });
   rawSqlite.set(db, sqlite);
-  sqliteStatements.set(db, prepare);
+  sqliteConnections.set(db.getExecutor().adapter, { sqlite, prepare });
   const probe = new CommitProbe(config.databaseUrl);
   commitProbes.set(db, probe);
   return {
@@ -166,8 +166,11 @@ export class RowStatement {
   }
 }
 
-/** The prepared-statement cache of a root SQLite Kysely instance (precompiled reads share it). */
-export const sqliteStatements = new WeakMap<Kysely<Database>, (source: string) => RowStatement>();
+/**
+ * A SQLite database's handle and prepared-statement cache, by the Kysely adapter its root,
+ * the instances derived from it and its transactions share (precompiled statements run on them).
+ */
+export const sqliteConnections = new WeakMap<object, { sqlite: SQLite.Database; prepare: (source: string) => RowStatement }>();
 
 /**
  * Kysely's SQLite driver prepares every query afresh; preparing costs more than running most of

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
-import { rawSqlite, sqliteStatements, type RowStatement } from './connection.js';
+import { sqliteConnections, type RowStatement } from './connection.js';
 
 /** Stands for the i-th argument while a query is compiled once. */
 class Slot {
@@ -31,12 +31,13 @@ export function precompiled<A extends unknown[], O>(
       compiled = { sql: query.sql, template: query.parameters, slots: query.parameters.map((p) => (p instanceof Slot ? p.index : -1)) };
       byAdapter.set(adapter, compiled);
     }
-    if (compiled.statement === undefined && !db.isTransaction) {
-      // Instances derived from the root (withTables, withPlugin) share its adapter and connection.
-      const sqlite = rawSqlite.get(db);
-      if (sqlite) {
-        compiled.sqlite = sqlite;
-        compiled.statement = sqliteStatements.get(db)!(compiled.sql);
+    if (compiled.statement === undefined) {
+      // Transactions and instances derived from the root (withTables, withPlugin) share its
+      // adapter, and so its connection.
+      const connection = sqliteConnections.get(adapter);
+      if (connection) {
+        compiled.sqlite = connection.sqlite;
+        compiled.statement = connection.prepare(compiled.sql);
       }
     }
     const { template, slots } = compiled;
