@@ -99,20 +99,13 @@ function buildFields(base: ContactFields, input: ContactInput, mergeJson: boolea
   return out;
 }
 
-async function checkUniqueness(db: Db, accountId: number, fields: ContactFields, exceptId: number | null, errors: RecordErrors): Promise<void> {
-  const checks: [keyof ContactFields, string | null][] = [
-    ['email', fields.email],
-    ['phone_number', fields.phone_number],
-    ['identifier', fields.identifier],
-  ];
-  for (const [column, value] of checks) {
-    if (value === null) continue;
-    let q = db
-      .selectFrom('contacts')
-      .select('id')
-      .where('account_id', '=', accountId)
-      .where(column as 'email' | 'phone_number' | 'identifier', '=', value);
-    if (exceptId !== null) q = q.where('id', '<>', exceptId);
+async function checkUniqueness(db: Db, accountId: number, fields: ContactFields, existing: ContactRow | null, errors: RecordErrors): Promise<void> {
+  for (const column of ['email', 'phone_number', 'identifier'] as const) {
+    const value = fields[column];
+    // A value the contact already has is its alone: the account's unique index says so.
+    if (value === null || (existing !== null && existing[column] === value)) continue;
+    let q = db.selectFrom('contacts').select('id').where('account_id', '=', accountId).where(column, '=', value);
+    if (existing !== null) q = q.where('id', '<>', existing.id);
     if (await q.executeTakeFirst()) errors.add(column, 'has already been taken');
   }
 }
@@ -162,7 +155,7 @@ export async function validateContactInput(db: Db, accountId: number, input: Con
   if (isPlainObject(input.custom_attributes)) {
     await validateCustomAttributeValues(db, accountId, 'contact_attribute', input.custom_attributes);
   }
-  await checkUniqueness(db, accountId, fields, existing?.id ?? null, errors);
+  await checkUniqueness(db, accountId, fields, existing, errors);
   errors.throwIfAny();
   return fields;
 }
