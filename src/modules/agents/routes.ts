@@ -13,6 +13,7 @@ import {
   removeMembership,
   updateUser,
   upsertMembership,
+  userPasswordHash,
   type Availability,
   type Role,
 } from '../users/service.js';
@@ -81,8 +82,11 @@ export const agentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const inviter = currentUser(request);
     const params = unwrap<AgentParams>(request.body, 'agent');
     if (!params.email) throw unprocessable('param is missing or the value is empty: email');
+    // A new user's password hash is made before the transaction (userPasswordHash tells why).
+    const encrypted = (await findUserByEmail(ctx.db, params.email)) ? undefined : await userPasswordHash({});
     const userId = await ctx.db.transaction().execute(async (trx) => {
-      const user = (await findUserByEmail(trx, params.email!)) ?? (await createUser(trx, { email: params.email, name: params.name ?? '', confirmed: false }));
+      const user =
+        (await findUserByEmail(trx, params.email!)) ?? (await createUser(trx, { email: params.email, name: params.name ?? '', confirmed: false }, encrypted));
       const taken = await trx.selectFrom('account_users').select('id').where('account_id', '=', account.id).where('user_id', '=', user.id).executeTakeFirst();
       if (taken) throw new RecordErrors().add('user_id', 'has already been taken').toError();
       await upsertMembership(trx, account.id, user.id, {

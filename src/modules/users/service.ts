@@ -65,14 +65,22 @@ async function validate(db: Db, input: UserInput, existing?: UserRow): Promise<v
 }
 
 /**
+ * The stored hash of a new user's password (of a generated one when none is given). Hashing takes
+ * ~50 ms: a caller inside a transaction computes it before opening it and passes it to createUser,
+ * since on SQLite the open transaction holds the one connection for every other request.
+ */
+export function userPasswordHash(input: Pick<UserInput, 'password'>): Promise<string> {
+  return hashPassword(input.password ?? `${secureToken(20)}aA1!`);
+}
+
+/**
  * Creates a user with its access token and pubsub token. Without a password one is generated
  * (Chatwoot's invited agents set theirs later).
  */
-export async function createUser(db: Db, input: UserInput): Promise<UserRow> {
+export async function createUser(db: Db, input: UserInput, encryptedPassword?: string): Promise<UserRow> {
   await validate(db, input);
   const email = input.email!.trim().toLowerCase();
-  const password = input.password ?? `${secureToken(20)}aA1!`;
-  const encrypted = await hashPassword(password);
+  const encrypted = encryptedPassword ?? (await userPasswordHash(input));
   const t = now();
   const user = await db
     .insertInto('users')
