@@ -173,8 +173,8 @@ export class RowStatement {
 export const sqliteConnections = new WeakMap<object, { sqlite: SQLite.Database; prepare: (source: string) => RowStatement }>();
 
 /**
- * Kysely's SQLite driver prepares every query afresh; preparing costs more than running most of
- * ours. Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
+ * Preparing a statement costs more than running most of ours (Kysely's own SQLite driver
+ * prepares every query afresh). Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
  * Statements are only ever run synchronously (all/run), so sharing one is safe.
  */
 function statementCache(sqlite: SQLite.Database, limit = 2000): (source: string) => RowStatement {

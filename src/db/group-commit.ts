@@ -43,7 +43,6 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   async beginTransaction(): Promise<void> {
-    this.settleLostGroup();
     if (this.group === null) {
       this.exec('begin');
       const group = (this.group = new Group());

@@ -35,10 +35,8 @@ export function precompiled<A extends unknown[], O>(
       // Transactions and instances derived from the root (withTables, withPlugin) share its
       // adapter, and so its connection.
       const connection = sqliteConnections.get(adapter);
-      if (connection) {
-        compiled.sqlite = connection.sqlite;
-        compiled.statement = connection.prepare(compiled.sql);
-      }
+      compiled.sqlite = connection?.sqlite;
+      compiled.statement = connection ? connection.prepare(compiled.sql) : null;
     }
     const { template, slots } = compiled;
     const parameters = new Array<unknown>(template.length);
@@ -59,9 +57,9 @@ interface Compiled {
   template: readonly unknown[];
   /** For each parameter, the argument it takes (or -1: a constant of the query). */
   slots: number[];
-  /** Set from the root database (SQLite: its handle and cached statement; PostgreSQL: none). */
+  /** Found on first run (SQLite: its handle and cached statement; PostgreSQL: none, null). */
   sqlite?: SQLite.Database;
-  statement?: RowStatement;
+  statement?: RowStatement | null;
 }
 
 /**

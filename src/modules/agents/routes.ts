@@ -13,7 +13,7 @@ import {
   removeMembership,
   updateUser,
   upsertMembership,
-  userPasswordHash,
+  passwordHashForNewUser,
   type Availability,
   type Role,
 } from '../users/service.js';
@@ -82,8 +82,7 @@ export const agentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const inviter = currentUser(request);
     const params = unwrap<AgentParams>(request.body, 'agent');
     if (!params.email) throw unprocessable('param is missing or the value is empty: email');
-    // A new user's password hash is made before the transaction (userPasswordHash tells why).
-    const encrypted = (await findUserByEmail(ctx.db, params.email)) ? undefined : await userPasswordHash({});
+    const encrypted = await passwordHashForNewUser(ctx.db, params.email, undefined);
     const userId = await ctx.db.transaction().execute(async (trx) => {
       const user =
         (await findUserByEmail(trx, params.email!)) ?? (await createUser(trx, { email: params.email, name: params.name ?? '', confirmed: false }, encrypted));

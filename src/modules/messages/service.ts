@@ -483,13 +483,13 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
       const inbox = await trx.selectFrom('inboxes').select('channel_type').where('id', '=', conversation.inbox_id).executeTakeFirst();
       if (inbox?.channel_type !== 'Channel::Api') throw unprocessable('Incoming messages are only allowed in Api inboxes');
     }
-    // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
-    // the conversation as it is now, not as the request loaded it. Only render_version moves
-    // before the bookkeeping's update (the insert's trigger), and that update adds to it.
     const sender = await resolveSender(trx, conversation, input, messageType);
     // A contact's message updates the contact (update_contact_activity): the contact is locked
     // before the conversation (lockContact tells why).
     if (sender?.type === 'Contact') await lockContact(trx, sender.id);
+    // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
+    // the conversation as it is now, not as the request loaded it. Only render_version moves
+    // before the bookkeeping's update (the insert's trigger), and that update adds to it.
     const [current] = await conversationForMessage(trx, conversation.id);
     if (!current) throw notFound();
     const { nth_newest_message_at: nthNewestMessageAt, ...conv } = current;

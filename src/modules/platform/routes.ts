@@ -19,7 +19,7 @@ import {
   upsertMembership,
   updateUser,
   userCustomAttributes,
-  userPasswordHash,
+  passwordHashForNewUser,
   type AccountUserRow,
   type Role,
 } from '../users/service.js';
@@ -139,9 +139,7 @@ export const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ---- users ----
   app.post('/users', { schema: { tags, body: UserBody } }, async (request) => {
     const password = request.body.password ?? undefined;
-    // A new user's password hash is made before the transaction (userPasswordHash tells why).
-    const known = request.body.email ? await findUserByEmail(ctx.db, request.body.email) : undefined;
-    const encrypted = known ? undefined : await userPasswordHash({ password });
+    const encrypted = await passwordHashForNewUser(ctx.db, request.body.email, password);
     const user = await ctx.db.transaction().execute(async (trx) => {
       // Chatwoot's User.from_email || User.new: an existing user with that email is reused.
       const existing = request.body.email ? await findUserByEmail(trx, request.body.email) : undefined;

@@ -74,6 +74,16 @@ export function userPasswordHash(input: Pick<UserInput, 'password'>): Promise<st
 }
 
 /**
+ * For a caller about to find-or-create a user by email in a transaction: the password hash its
+ * createUser will need, made now, outside the transaction; undefined when the user exists already
+ * (if that changes in between, createUser hashes inside as before).
+ */
+export async function passwordHashForNewUser(db: Db, email: string | undefined, password: string | undefined): Promise<string | undefined> {
+  if (email && (await findUserByEmail(db, email))) return undefined;
+  return userPasswordHash({ password });
+}
+
+/**
  * Creates a user with its access token and pubsub token. Without a password one is generated
  * (Chatwoot's invited agents set theirs later).
  */
