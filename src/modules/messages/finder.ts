@@ -2,10 +2,10 @@ import { precompiled } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
-import { userSenderData } from './presenter.js';
+import { MESSAGE_PARTIAL_COLUMNS, userSenderData, type MessagePartialRow } from './presenter.js';
 import { labelsOf } from '../conversations/presenter.js';
 import { contactPushData, type ContactRow } from '../contacts/presenter.js';
-import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow, type MessageRow } from './service.js';
+import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow } from './service.js';
 
 export const LATEST_LIMIT = 20;
 export const BEFORE_LIMIT = 20;
@@ -37,13 +37,14 @@ const blank = (v: string | undefined): v is undefined => v === undefined || v.tr
  * MessageFinder: the latest 20; `before` the 20 older than an id; `after` up to 100 newer;
  * both, the range [after, before) up to 1000. Always oldest first. Every branch reads the
  * (conversation_id, id) index from one end, so the size of the conversation does not matter.
+ * Only the partial's columns are read (processed_message_content alone doubles a page's text).
  */
-export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessageRow[]> {
+export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessagePartialRow[]> {
   const before = blank(cursor.before) ? null : toI(cursor.before);
   const after = blank(cursor.after) ? null : toI(cursor.after);
   const filtered = !blank(cursor.filter_internal_messages);
   if (before === null && after === null && !filtered) return (await latestMessages(db, conversation.id)).reverse();
-  let q = db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id);
+  let q = db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).where('conversation_id', '=', conversation.id);
   if (filtered) q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
   if (after !== null && before !== null) {
     return q.where('id', '>=', after).where('id', '<', before).orderBy('id', 'asc').limit(BETWEEN_LIMIT).execute();
@@ -59,7 +60,7 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
 
 // The default page (no cursor, no filter) is what clients ask for most: compiled once.
 const latestMessages = precompiled((db, conversationId: number) =>
-  db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(LATEST_LIMIT),
+  db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(LATEST_LIMIT),
 );
 const contactById = precompiled((db, id: number) => db.selectFrom('contacts').selectAll().where('id', '=', id));
 

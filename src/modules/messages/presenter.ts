@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { precompiledVariants } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Database, Row } from '../../db/types.js';
@@ -71,7 +72,35 @@ interface MessageContext {
 
 const senderKey = (type: string | null, id: number | null) => `${type}:${id}`;
 
-async function loadContext(db: Db, rows: MessageRow[], options: PresentOptions): Promise<MessageContext> {
+/** The columns the message partial shows or finds its sender and attachments by (the messages index reads only these). */
+export const MESSAGE_PARTIAL_COLUMNS = [
+  'id',
+  'account_id',
+  'inbox_id',
+  'conversation_id',
+  'content',
+  'message_type',
+  'content_type',
+  'content_attributes',
+  'private',
+  'status',
+  'source_id',
+  'echo_id',
+  'sender_type',
+  'sender_id',
+  'created_at',
+] as const;
+export type MessagePartialRow = Pick<MessageRow, (typeof MESSAGE_PARTIAL_COLUMNS)[number]>;
+
+/** The attachments of a page of messages: one compiled statement per number of messages. */
+const attachmentsOfMessages = precompiledVariants(
+  (count: number) => String(count),
+  () =>
+    (db, ...messageIds: number[]) =>
+      db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id'),
+);
+
+async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOptions): Promise<MessageContext> {
   const { displayIds: knownDisplayIds, authEpoch } = options;
   const knownContacts = new Map((options.contacts ?? []).map((c) => [c.id, c]));
   const ids = rows.map((r) => r.id);
@@ -88,7 +117,7 @@ async function loadContext(db: Db, rows: MessageRow[], options: PresentOptions):
     userSenders(db, userIds, accountIds, authEpoch),
     contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
     botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
-    options.attachments ?? (ids.length ? db.selectFrom('attachments').selectAll().where('message_id', 'in', ids).orderBy('id').execute() : []),
+    options.attachments ?? (ids.length ? attachmentsOfMessages(ids.length, db, ...ids) : []),
   ]);
 
   const senders = new Map<string, Out>();
@@ -112,7 +141,7 @@ async function loadContext(db: Db, rows: MessageRow[], options: PresentOptions):
   return { displayIds, senders, attachments: byMessage };
 }
 
-function senderOf(ctx: MessageContext, row: MessageRow): Out | undefined {
+function senderOf(ctx: MessageContext, row: MessagePartialRow): Out | undefined {
   if (row.sender_type === null || row.sender_id === null) return undefined;
   if (row.sender_type === 'User') return ctx.senders.get(`User:${row.sender_id}:${row.account_id}`);
   return ctx.senders.get(senderKey(row.sender_type, row.sender_id));
@@ -155,7 +184,7 @@ export function attachmentPushData(a: AttachmentRow): Out {
   }
 }
 
-function messageShape(ctx: MessageContext, row: MessageRow, echo: boolean): Out {
+function messageShape(ctx: MessageContext, row: MessagePartialRow, echo: boolean): Out {
   const out: Out = {
     id: row.id,
     content: row.content,
@@ -194,7 +223,7 @@ export interface PresentOptions {
   attachments?: AttachmentRow[];
 }
 
-export async function presentMessages(db: Db, rows: MessageRow[], options: PresentOptions = {}): Promise<Out[]> {
+export async function presentMessages(db: Db, rows: MessagePartialRow[], options: PresentOptions = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
   const ctx = await loadContext(db, rows, options);
   return rows.map((row) => messageShape(ctx, row, options.echo === true));
