@@ -8,6 +8,7 @@ import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
 import { GroupCommitSqliteDriver } from './group-commit.js';
+import { PipelinedPostgresDriver } from './pg-pipeline.js';
 
 // COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -30,12 +31,14 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
       max: Number(process.env.PG_POOL_SIZE ?? 10),
+      // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts).
+      pipeline: true,
       ...(config.pgSchema ? { options: `-c search_path=${config.pgSchema}` } : {}),
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     pool.on('connect', nameRecurringStatements);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PipelinedPostgresDialect(pool) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(dirname(config.databaseUrl), { recursive: true });
@@ -102,6 +105,16 @@ class ParleySqliteCompiler extends SqliteQueryCompiler {
   private visitIntegerOrNode(node: OperationNode): void {
     if (ValueNode.is(node) && typeof node.value === 'number' && Number.isSafeInteger(node.value)) this.append(String(node.value));
     else this.visitNode(node);
+  }
+}
+
+class PipelinedPostgresDialect extends PostgresDialect {
+  constructor(private readonly pool: pg.Pool) {
+    super({ pool });
+  }
+
+  override createDriver(): Driver {
+    return new PipelinedPostgresDriver(this.pool);
   }
 }
 

@@ -1,0 +1,227 @@
+import pg from 'pg';
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+
+/** Root queries of one turn past this many go out on another client (bounds how long one waits behind the others). */
+const MAX_BATCH = 32;
+
+/**
+ * Kysely's driver for PostgreSQL, pipelining (node-postgres's `pipeline` mode) so that a request
+ * pays fewer socket writes and wake-ups; on this kind of machine each costs more than PostgreSQL
+ * takes to answer our lookups.
+ *
+ * - Queries outside a transaction that are issued in one event-loop turn (every request whose
+ *   socket was ready in it) share one pooled client and go out in one write, answered in order;
+ *   each is still its own implicit transaction (its own Sync), so one failing leaves the others
+ *   alone. The client goes back to the pool when the last of them is answered; the next turn's
+ *   queries take another, so a slow query holds up only those sent with it.
+ * - A transaction takes a client of its own; its BEGIN goes out in the same write as its first
+ *   statement.
+ */
+export class PipelinedPostgresDriver implements Driver {
+  private batch: TurnBatch | null = null;
+  private destroyed = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.destroyed) throw new Error('driver has already been destroyed');
+    return new PipelinedConnection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let statement = 'begin';
+    if (settings.isolationLevel || settings.accessMode) {
+      statement = 'start transaction';
+      if (settings.isolationLevel) statement += ` isolation level ${settings.isolationLevel}`;
+      if (settings.accessMode) statement += ` ${settings.accessMode}`;
+    }
+    await (connection as PipelinedConnection).begin(await this.pool.connect(), statement);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${identifier(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${identifier(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint ${identifier(name)}`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as PipelinedConnection).release();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    await this.pool.end();
+  }
+
+  /** A query outside any transaction: sent with this turn's others. */
+  shared(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    let batch = this.batch;
+    if (batch === null || !batch.open) batch = this.batch = new TurnBatch(this.pool, () => this.batch === batch && (this.batch = null));
+    return batch.add(sql, parameters);
+  }
+}
+
+class PipelinedConnection implements DatabaseConnection {
+  /** The transaction's own client (null: not in a transaction, queries are shared). */
+  private client: pg.PoolClient | null = null;
+  /** The transaction's BEGIN, awaited with its first statement (they go out together). */
+  private pendingBegin: Promise<unknown> | null = null;
+  private corked: CorkedSocket | null = null;
+  private broken = false;
+
+  constructor(private readonly driver: PipelinedPostgresDriver) {}
+
+  async begin(client: pg.PoolClient, statement: string): Promise<void> {
+    this.client = client;
+    this.corked = cork(client);
+    this.pendingBegin = client.query(statement);
+    // Should the transaction's first statement not come in this turn, BEGIN goes out alone.
+    const corked = this.corked;
+    setImmediate(() => corked.uncork());
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const client = this.client;
+    if (client === null) return toResult(await this.driver.shared(compiled.sql, compiled.parameters));
+    const query = client.query(compiled.sql, [...compiled.parameters]);
+    this.corked?.uncork();
+    this.corked = null;
+    const begin = this.pendingBegin;
+    this.pendingBegin = null;
+    try {
+      if (begin === null) return toResult(await query);
+      const [, result] = await Promise.all([begin, query]);
+      return toResult(result);
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) this.broken = true;
+      throw error;
+    }
+  }
+
+  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+    throw new Error('streaming is not supported on PostgreSQL here');
+  }
+
+  release(): void {
+    const client = this.client;
+    if (client === null) return;
+    this.corked?.uncork();
+    this.client = this.corked = this.pendingBegin = null;
+    // A client whose connection failed is destroyed, not reused.
+    client.release(this.broken);
+  }
+}
+
+/** The root queries of one turn, on one pooled client, written out together when the turn ends. */
+class TurnBatch {
+  open = true;
+  private client: pg.PoolClient | null = null;
+  private failed: Error | null = null;
+  private corked: CorkedSocket | null = null;
+  private count = 0;
+  private unsettled = 0;
+  private broken = false;
+  private readonly waiting: { sql: string; parameters: readonly unknown[]; resolve: (r: pg.QueryResult) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    pool: pg.Pool,
+    private readonly onClose: () => void,
+  ) {
+    setImmediate(() => this.close());
+    pool.connect().then(
+      (client) => {
+        this.client = client;
+        this.corked = cork(client);
+        for (const w of this.waiting.splice(0)) this.send(w.sql, w.parameters).then(w.resolve, w.reject);
+        if (!this.open) this.flush();
+      },
+      (error: Error) => {
+        this.failed = error;
+        for (const w of this.waiting.splice(0)) w.reject(error);
+      },
+    );
+  }
+
+  add(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    if (++this.count >= MAX_BATCH) this.close();
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.client) return this.send(sql, parameters);
+    return new Promise((resolve, reject) => this.waiting.push({ sql, parameters, resolve, reject }));
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.onClose();
+    if (this.client) this.flush();
+  }
+
+  private flush(): void {
+    this.corked?.uncork();
+    this.corked = null;
+    this.releaseIfDone();
+  }
+
+  private async send(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    this.unsettled++;
+    try {
+      return await this.client!.query(sql, [...parameters]);
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) this.broken = true;
+      throw error;
+    } finally {
+      this.unsettled--;
+      this.releaseIfDone();
+    }
+  }
+
+  private releaseIfDone(): void {
+    if (this.open || this.unsettled > 0 || this.client === null) return;
+    const client = this.client;
+    this.client = null;
+    client.release(this.broken);
+  }
+}
+
+interface CorkedSocket {
+  uncork(): void;
+}
+
+/** Holds a client's writes until uncork (once), so what is sent meanwhile leaves in one write. */
+function cork(client: pg.PoolClient): CorkedSocket {
+  const stream = (client as unknown as { connection: { stream: { cork?: () => void; uncork?: () => void } } }).connection.stream;
+  stream.cork?.();
+  let done = false;
+  return {
+    uncork() {
+      if (done) return;
+      done = true;
+      stream.uncork?.();
+    },
+  };
+}
+
+const identifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function toResult<R>(result: pg.QueryResult): QueryResult<R> {
+  const { command, rowCount, rows } = result;
+  const affects = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+  return { numAffectedRows: affects ? BigInt(rowCount ?? 0) : undefined, rows: (rows ?? []) as R[] };
+}

@@ -1,0 +1,83 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql, type Kysely } from 'kysely';
+import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
+
+const backendPid = (db: Kysely<any>) => sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db).then((r) => r.rows[0].pid);
+const later = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** PostgreSQL: root queries of a turn share one pipelined client; a transaction's BEGIN rides with its first statement (db/pg-pipeline.ts). */
+describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
+  let t: TestApp;
+  let db: Kysely<any>;
+  before(async () => {
+    t = await startTestApp();
+    db = t.ctx.db as Kysely<any>;
+    await sql`create table pipeline_notes (id integer primary key, body text not null)`.execute(db);
+  });
+  after(() => t.close());
+
+  test('queries outside a transaction issued in one turn go to one backend, each answered with its own rows', async () => {
+    const [a, b, c, sum] = await Promise.all([
+      backendPid(db),
+      backendPid(db),
+      backendPid(db),
+      sql<{ n: number }>`select ${2}::int + ${3}::int as n`.execute(db).then((r) => r.rows[0].n),
+    ]);
+    assert.equal(a, b);
+    assert.equal(b, c);
+    assert.equal(sum, 5);
+  });
+
+  test('one failing query of a turn leaves the others of that turn alone', async () => {
+    const results = await Promise.allSettled([
+      sql`select 1 as one`.execute(db),
+      sql`select * from no_such_table`.execute(db),
+      sql<{ two: number }>`select 2 as two`.execute(db),
+    ]);
+    assert.equal(results[0].status, 'fulfilled');
+    assert.equal(results[1].status, 'rejected');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /no_such_table/);
+    assert.equal(results[2].status, 'fulfilled');
+    assert.equal((results[2] as PromiseFulfilledResult<{ rows: { two: number }[] }>).value.rows[0].two, 2);
+    // The client went back to the pool usable.
+    assert.equal(Number((await sql<{ n: number }>`select 3 as n`.execute(db)).rows[0].n), 3);
+  });
+
+  test('a slow query holds up only the queries of its own turn', async () => {
+    const slow = sql`select pg_sleep(0.5)`.execute(db);
+    await later();
+    const started = Date.now();
+    await sql`select 1`.execute(db);
+    assert.ok(Date.now() - started < 400, 'a later turn is answered on another client');
+    await slow;
+  });
+
+  test('a transaction runs on a client of its own: its rows are its own until commit, and a rollback leaves nothing', async () => {
+    let outsideDuring: number | undefined;
+    await db.transaction().execute(async (trx) => {
+      await sql`insert into pipeline_notes (id, body) values (1, 'one')`.execute(trx);
+      const inside = await sql<{ n: number }>`select count(*)::int as n from pipeline_notes`.execute(trx);
+      assert.equal(inside.rows[0].n, 1);
+      outsideDuring = (await sql<{ n: number }>`select count(*)::int as n from pipeline_notes`.execute(db)).rows[0].n;
+    });
+    assert.equal(outsideDuring, 0, 'uncommitted rows are not seen outside');
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await sql`insert into pipeline_notes (id, body) values (2, 'two')`.execute(trx);
+        await sql`insert into pipeline_notes (id, body) values (1, 'again')`.execute(trx);
+      }),
+      /duplicate key/,
+    );
+    const rows = await sql<{ id: number }>`select id from pipeline_notes order by id`.execute(db);
+    assert.deepEqual(rows.rows.map((r) => r.id), [1]);
+  });
+
+  test('a failing first statement of a transaction rejects it, and more transactions than pooled clients all finish', async () => {
+    await assert.rejects(db.transaction().execute((trx) => sql`select * from no_such_table`.execute(trx)), /no_such_table/);
+    const ids = Array.from({ length: 30 }, (_, i) => 100 + i);
+    await Promise.all(ids.map((id) => db.transaction().execute((trx) => sql`insert into pipeline_notes (id, body) values (${id}, 'x')`.execute(trx))));
+    const n = await sql<{ n: number }>`select count(*)::int as n from pipeline_notes where id >= 100`.execute(db);
+    assert.equal(n.rows[0].n, 30);
+  });
+});
