@@ -115,7 +115,7 @@ class PipelinedConnection implements DatabaseConnection {
     }
   }
 
-  async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+  streamQuery(): AsyncIterableIterator<QueryResult<never>> {
     throw new Error('streaming is not supported on PostgreSQL here');
   }
 
