@@ -84,25 +84,24 @@ class PipelinedConnection implements DatabaseConnection {
   /** The transaction's BEGIN, awaited with its first statement (they go out together). */
   private pendingBegin: Promise<unknown> | null = null;
   private corked: CorkedSocket | null = null;
+  private flushing = false;
   private broken = false;
 
   constructor(private readonly driver: PipelinedPostgresDriver) {}
 
   async begin(client: pg.PoolClient, statement: string): Promise<void> {
     this.client = client;
-    this.corked = cork(client);
+    const corked = (this.corked = cork(client));
     this.pendingBegin = client.query(statement);
     // Should the transaction's first statement not come in this turn, BEGIN goes out alone.
-    const corked = this.corked;
     setImmediate(() => corked.uncork());
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const client = this.client;
     if (client === null) return toResult(await this.driver.shared(compiled.sql, compiled.parameters));
+    this.holdWrites(client);
     const query = client.query(compiled.sql, [...compiled.parameters]);
-    this.corked?.uncork();
-    this.corked = null;
     const begin = this.pendingBegin;
     this.pendingBegin = null;
     try {
@@ -113,6 +112,19 @@ class PipelinedConnection implements DatabaseConnection {
       if (!(error instanceof pg.DatabaseError)) this.broken = true;
       throw error;
     }
+  }
+
+  /** Statements the transaction issues together (before the next tick) leave in one write. */
+  private holdWrites(client: pg.PoolClient): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.corked ??= cork(client);
+    process.nextTick(() => {
+      this.flushing = false;
+      const corked = this.corked;
+      this.corked = null;
+      corked?.uncork();
+    });
   }
 
   streamQuery(): AsyncIterableIterator<QueryResult<never>> {

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type DatabaseConnection, type Kysely } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
 import { sqliteConnections, type RowStatement } from './connection.js';
@@ -48,8 +48,33 @@ export function precompiled<A extends unknown[], O>(
       // it would see that transaction's uncommitted rows (Kysely's path waits for it instead).
       if (db.isTransaction || !compiled.sqlite!.inTransaction) return statement.all(parameters) as O[];
     }
-    return db.executeQuery<O>(CompiledQuery.raw(compiled.sql, parameters)).then((result) => result.rows);
+    const query = CompiledQuery.raw(compiled.sql, parameters);
+    if (db.isTransaction && statement === null) return inTransaction<O>(db, query);
+    return db.executeQuery<O>(query).then((result) => result.rows);
   };
+}
+
+/**
+ * PostgreSQL, in a transaction: the statement goes straight to the transaction's connection, not
+ * through Kysely's, which runs a transaction's statements one after another. The connection
+ * (db/pg-pipeline.ts) sends each at once, behind those already sent, so statements issued
+ * together (`Promise.all`) leave in one write and are answered in order; SQLite's precompiled
+ * statements likewise run the moment they are called. A statement issued behind a failed one
+ * fails too (the transaction is aborted), and the transaction rolls back as usual.
+ */
+const transactionConnections = new WeakMap<object, DatabaseConnection>();
+
+function inTransaction<O>(db: Kysely<Database>, query: CompiledQuery): Promise<O[]> {
+  const executor = db.getExecutor();
+  const connection = transactionConnections.get(executor);
+  if (connection) return connection.executeQuery<O>(query).then((result) => result.rows);
+  return executor
+    .provideConnection(async (found) => found)
+    .then((found) => {
+      transactionConnections.set(executor, found);
+      return found.executeQuery<O>(query);
+    })
+    .then((result) => result.rows);
 }
 
 interface Compiled {

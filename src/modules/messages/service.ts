@@ -2,7 +2,9 @@ import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { NewRow, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
+import { PostgresAdapter, sql } from 'kysely';
 import { precompiled, precompiledRow } from '../../db/precompiled.js';
+import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
@@ -239,6 +241,14 @@ const conversationForMessage = precompiled((db, id: number) =>
     .forUpdate('conversations'),
 );
 
+/**
+ * PostgreSQL: tells the message trigger that this transaction updates the conversation itself
+ * (migration 0670), so the insert does not write the conversation row a second time.
+ */
+const conversationUpdatedHere = precompiled((db, conversationId: string) =>
+  db.selectNoFrom(sql<string>`set_config(${RENDER_BUMPED_SETTING}, ${conversationId}, true)`.as('v')),
+);
+
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
     .insertInto('messages')
@@ -310,11 +320,19 @@ interface Bookkeeping {
   activityMessages: MessageRow[];
 }
 
+/** What the bookkeeping decides from: the new message's values (known before its insert is answered). */
+type BookkeepingMessage = Pick<
+  MessageRow,
+  'message_type' | 'private' | 'sender_type' | 'sender_id' | 'content_attributes' | 'additional_attributes' | 'created_at'
+>;
+
 /**
  * Message's after-create callbacks, in Chatwoot's order: reopen_conversation,
- * set_conversation_activity, first reply / waiting_since, update_contact_activity.
+ * set_conversation_activity, first reply / waiting_since, update_contact_activity. Its
+ * statements must run after the message's insert (the first-reply check counts the new message);
+ * they may be issued before the insert is answered, as a transaction runs its statements in order.
  */
-async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: MessageRow, actor: Actor): Promise<Bookkeeping> {
+async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: BookkeepingMessage, actor: Actor): Promise<Bookkeeping> {
   const t = now();
   const changes: { status?: number; snoozed_until?: null; waiting_since?: number | null; first_reply_created_at?: number } = {};
   let statusChangedTo: string | null = null;
@@ -490,31 +508,35 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
     // the conversation as it is now, not as the request loaded it. Only render_version moves
     // before the bookkeeping's update (the insert's trigger), and that update adds to it.
-    const [current] = await conversationForMessage(trx, conversation.id);
+    // Both leave in one write on PostgreSQL; the bookkeeping below always updates the conversation.
+    const [, [current]] = await Promise.all([
+      trx.getExecutor().adapter instanceof PostgresAdapter ? conversationUpdatedHere(trx, String(conversation.id)) : null,
+      conversationForMessage(trx, conversation.id),
+    ]);
     if (!current) throw notFound();
     const { nth_newest_message_at: nthNewestMessageAt, ...conv } = current;
     assertNotFlooding(nthNewestMessageAt);
     const t = now();
     const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
-    const [message] = await insertMessageRow(trx, {
-        account_id: conversation.account_id,
-        inbox_id: conversation.inbox_id,
-        conversation_id: conversation.id,
-        content,
-        message_type: messageType,
-        content_type: contentType,
-        content_attributes: toJson(contentAttributes),
-        private: isPrivate ? 1 : 0,
-        status: MESSAGE_STATUSES.indexOf(input.status ?? 'sent'),
-        source_id: optionalString(input.source_id),
-        echo_id: optionalString(input.echo_id),
-        sender_type: sender?.type ?? null,
-        sender_id: sender?.id ?? null,
-        additional_attributes: toJson(additional),
-        processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
-        created_at: t,
-        updated_at: t,
-      });
+    const values = {
+      account_id: conversation.account_id,
+      inbox_id: conversation.inbox_id,
+      conversation_id: conversation.id,
+      content,
+      message_type: messageType,
+      content_type: contentType,
+      content_attributes: toJson(contentAttributes),
+      private: isPrivate ? 1 : 0,
+      status: MESSAGE_STATUSES.indexOf(input.status ?? 'sent'),
+      source_id: optionalString(input.source_id),
+      echo_id: optionalString(input.echo_id),
+      sender_type: sender?.type ?? null,
+      sender_id: sender?.id ?? null,
+      additional_attributes: toJson(additional),
+      processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
+      created_at: t,
+      updated_at: t,
+    };
 
     // Stored files, then external ones (locations, fallbacks, contacts, embeds), in that order.
     const attachmentValues = [
@@ -536,17 +558,23 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
         meta: toJson(ext.meta ?? {}),
       })),
     ];
+    if (attachmentValues.length === 0) {
+      // The bookkeeping's statements go out right behind the insert (PostgreSQL: in one write,
+      // db/precompiled.ts), instead of after its answer.
+      const [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conv, values, input.actor)]);
+      return { message, attachments: [], ...book, echoId: message.echo_id };
+    }
+    const [message] = await insertMessageRow(trx, values);
     const attachments: AttachmentRow[] = [];
-    for (const values of attachmentValues) {
+    for (const attachment of attachmentValues) {
       attachments.push(
         await trx
           .insertInto('attachments')
-          .values({ ...values, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
+          .values({ ...attachment, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
           .returningAll()
           .executeTakeFirstOrThrow(),
       );
     }
-
     const book = await applyMessageBookkeeping(trx, conv, message, input.actor);
     return {
       message,

@@ -113,6 +113,15 @@ describe('GET /conversations: cached items stay exact', () => {
     assert.deepEqual((await assertFresh()).custom_attributes, { tier: 'gold' });
     await t.ctx.db.deleteFrom('messages').where('content', '=', 'second reply').execute();
     assert.equal((await assertFresh()).last_non_activity_message.content, 'first');
+    // A message written without the reply's bookkeeping (which moves the version itself, 0670).
+    const conv = await t.ctx.db.selectFrom('conversations').selectAll().where('account_id', '=', accountId).where('display_id', '=', displayId).executeTakeFirstOrThrow();
+    await t.ctx.db
+      .insertInto('messages')
+      .values({ account_id: accountId, inbox_id: conv.inbox_id, conversation_id: conv.id, content: 'written by hand', message_type: 0, created_at: Date.now(), updated_at: Date.now() })
+      .execute();
+    assert.equal((await assertFresh()).last_non_activity_message.content, 'written by hand');
+    await t.ctx.db.deleteFrom('messages').where('content', '=', 'written by hand').execute();
+    assert.equal((await assertFresh()).last_non_activity_message.content, 'first');
   });
 
   test('availability is decided when served, not when cached', async () => {
