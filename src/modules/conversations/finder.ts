@@ -240,10 +240,11 @@ async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): 
   if (known) return known;
   const plan = await planConversations(ctx, viewer, params);
   // The first page reads its 25 rows straight from the index walk; deeper pages skip their
-  // offset on the index alone, then read the 25.
+  // offset on the index alone, then read the 25. On PostgreSQL the activity indexes carry the
+  // stamps (migration 0680), so a deep page in activity order whose filters they hold is one walk.
   const page = !plan.ids
     ? null
-    : plan.deep
+    : plan.deep && !(ctx.engine === 'postgres' && walkCarriesStamps(params))
       ? ctx.db.selectFrom('conversations').select(STAMP_COLUMNS).where('conversations.id', 'in', plan.ids).orderBy(plan.order).compile()
       : plan.ids.clearSelect().select(STAMP_COLUMNS).compile();
   const entry = { plan, page };
@@ -252,6 +253,22 @@ async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): 
     plans.set(key, entry);
   }
   return entry;
+}
+
+/**
+ * Whether a deep page can be read in one index-only walk on PostgreSQL: activity order, and no
+ * filter on a column the activity indexes lack (assignee, search, participants, contact inbox).
+ */
+function walkCarriesStamps(params: ListParams): boolean {
+  const order = SORTS[params.sort_by ?? ''] ?? SORTS.last_activity_at_desc;
+  const assigneeFilter = params.assignee_type === 'me' || params.assignee_type === 'unassigned' || params.assignee_type === 'assigned';
+  return (
+    (order === SORTS.last_activity_at_desc || order === SORTS.last_activity_at_asc) &&
+    !assigneeFilter &&
+    params.q === undefined &&
+    params.conversation_type === undefined &&
+    params.source_id === undefined
+  );
 }
 
 /** The list's filters as a count and as the page's ids (null: nothing can match). */
