@@ -1,4 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import { precompiled } from '../../db/precompiled.js';
+import type { Database } from '../../db/types.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
@@ -44,7 +46,7 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
   const after = blank(cursor.after) ? null : toI(cursor.after);
   const filtered = !blank(cursor.filter_internal_messages);
   if (before === null && after === null && !filtered) return (await latestMessages(db, conversation.id)).reverse();
-  let q = db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).where('conversation_id', '=', conversation.id);
+  let q = db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).select(hasAttachments).where('conversation_id', '=', conversation.id);
   if (filtered) q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
   if (after !== null && before !== null) {
     return q.where('id', '>=', after).where('id', '<', before).orderBy('id', 'asc').limit(BETWEEN_LIMIT).execute();
@@ -58,9 +60,19 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
   return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
 }
 
+/** Whether each message has attachments (an index probe per row; most have none, and then their lookup is skipped). */
+const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) =>
+  eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id')).as('has_attachments');
+
 // The default page (no cursor, no filter) is what clients ask for most: compiled once.
 const latestMessages = precompiled((db, conversationId: number) =>
-  db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).where('conversation_id', '=', conversationId).orderBy('id', 'desc').limit(LATEST_LIMIT),
+  db
+    .selectFrom('messages')
+    .select(MESSAGE_PARTIAL_COLUMNS)
+    .select(hasAttachments)
+    .where('conversation_id', '=', conversationId)
+    .orderBy('id', 'desc')
+    .limit(LATEST_LIMIT),
 );
 const contactById = precompiled((db, id: number) => db.selectFrom('contacts').selectAll().where('id', '=', id));
 

@@ -90,7 +90,10 @@ export const MESSAGE_PARTIAL_COLUMNS = [
   'sender_id',
   'created_at',
 ] as const;
-export type MessagePartialRow = Pick<MessageRow, (typeof MESSAGE_PARTIAL_COLUMNS)[number]>;
+export type MessagePartialRow = Pick<MessageRow, (typeof MESSAGE_PARTIAL_COLUMNS)[number]> & {
+  /** Whether the message has attachments, when the query that read it said so (finder.ts): no lookup for those without. */
+  has_attachments?: number | boolean;
+};
 
 /** The attachments of a page of messages: one compiled statement per number of messages. */
 const attachmentsOfMessages = precompiledVariants(
@@ -103,7 +106,7 @@ const attachmentsOfMessages = precompiledVariants(
 async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOptions): Promise<MessageContext> {
   const { displayIds: knownDisplayIds, authEpoch } = options;
   const knownContacts = new Map((options.contacts ?? []).map((c) => [c.id, c]));
-  const ids = rows.map((r) => r.id);
+  const ids = rows.filter((r) => r.has_attachments === undefined || Boolean(r.has_attachments)).map((r) => r.id);
   // Conversation display ids the caller already has need no query.
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))].filter((id) => !knownDisplayIds?.has(id));
   const idsOf = (type: string) => [...new Set(rows.filter((r) => r.sender_type === type && r.sender_id !== null).map((r) => r.sender_id!))];
