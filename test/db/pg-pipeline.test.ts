@@ -1,9 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
+import { precompiled } from '../../src/db/precompiled.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 
 const backendPid = (db: Kysely<any>) => sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db).then((r) => r.rows[0].pid);
+// Precompiled statements on a table of this test (not in Parley's schema types).
+const insertNote = precompiled((db, id: number, body: string) => (db as Kysely<any>).insertInto('pipeline_notes').values({ id, body }).returning('id'));
+const noteBody = precompiled((db, id: number) => (db as Kysely<any>).selectFrom('pipeline_notes').select('body').where('id', '=', id));
+
 const later = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 /** PostgreSQL: root queries of a turn share one pipelined client; a transaction's BEGIN rides with its first statement (db/pg-pipeline.ts). */
@@ -71,6 +76,20 @@ describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
     );
     const rows = await sql<{ id: number }>`select id from pipeline_notes order by id`.execute(db);
     assert.deepEqual(rows.rows.map((r) => r.id), [1]);
+  });
+
+  test('precompiled statements issued together in a transaction are answered in the order they were issued', async () => {
+    const [inserted, read] = await db.transaction().execute(async (trx) =>
+      Promise.all([insertNote(trx as never, 50, 'pipelined') as Promise<unknown[]>, noteBody(trx as never, 50) as Promise<{ body: string }[]>]),
+    );
+    assert.equal(inserted.length, 1);
+    assert.deepEqual(read, [{ body: 'pipelined' }]);
+    // One failing aborts the transaction: the ones behind it fail, nothing is kept.
+    await assert.rejects(
+      db.transaction().execute(async (trx) => Promise.all([insertNote(trx as never, 51, 'x'), insertNote(trx as never, 50, 'dup'), noteBody(trx as never, 51)])),
+      /duplicate key/,
+    );
+    assert.equal((await sql<{ n: number }>`select count(*)::int as n from pipeline_notes where id = 51`.execute(db)).rows[0].n, 0);
   });
 
   test('a failing first statement of a transaction rejects it, and more transactions than pooled clients all finish', async () => {
