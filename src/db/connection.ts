@@ -8,7 +8,7 @@ import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
 import { GroupCommitSqliteDriver } from './group-commit.js';
-import { PipelinedPostgresDriver } from './pg-pipeline.js';
+import { PipelinedPostgresDriver, pipelinedAdapters } from './pg-pipeline.js';
 
 // COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -28,17 +28,20 @@ export interface Store {
 
 export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb'>): Store {
   if (config.engine === 'postgres') {
+    // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts); PG_PIPELINE=0
+    // sends one at a time per connection, as Kysely's own driver does (for a proxy that cannot take it).
+    const pipeline = process.env.PG_PIPELINE !== '0';
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
       max: Number(process.env.PG_POOL_SIZE ?? 10),
-      // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts).
-      pipeline: true,
+      pipeline,
       ...(config.pgSchema ? { options: `-c search_path=${config.pgSchema}` } : {}),
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     pool.on('connect', nameRecurringStatements);
-    const db = new Kysely<Database>({ dialect: new PipelinedPostgresDialect(pool) });
+    const db = new Kysely<Database>({ dialect: pipeline ? new PipelinedPostgresDialect(pool) : new PostgresDialect({ pool }) });
+    if (pipeline) pipelinedAdapters.add(db.getExecutor().adapter);
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(dirname(config.databaseUrl), { recursive: true });

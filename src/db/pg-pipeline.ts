@@ -1,7 +1,14 @@
 import pg from 'pg';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
-/** Root queries of one turn past this many go out on another client (bounds how long one waits behind the others). */
+/** Kysely adapters of the databases this driver serves (their root and derived instances share one). */
+export const pipelinedAdapters = new WeakSet<object>();
+
+/**
+ * Root queries of one turn past this many go on another client (bounds how long one waits behind
+ * the others). Every batch is still written only when the turn ends: a read that was sent must
+ * not be shared with a caller who asks after it (db/coalesce.ts).
+ */
 const MAX_BATCH = 32;
 
 /**
@@ -73,12 +80,12 @@ export class PipelinedPostgresDriver implements Driver {
   /** A query outside any transaction: sent with this turn's others. */
   shared(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
     let batch = this.batch;
-    if (batch === null || !batch.open) batch = this.batch = new TurnBatch(this.pool, () => this.batch === batch && (this.batch = null));
+    if (batch === null || !batch.accepting) batch = this.batch = new TurnBatch(this.pool, () => this.batch === batch && (this.batch = null));
     return batch.add(sql, parameters);
   }
 }
 
-class PipelinedConnection implements DatabaseConnection {
+export class PipelinedConnection implements DatabaseConnection {
   /** The transaction's own client (null: not in a transaction, queries are shared). */
   private client: pg.PoolClient | null = null;
   /** The transaction's BEGIN, awaited with its first statement (they go out together). */
@@ -143,7 +150,10 @@ class PipelinedConnection implements DatabaseConnection {
 
 /** The root queries of one turn, on one pooled client, written out together when the turn ends. */
 class TurnBatch {
-  open = true;
+  /** Taking queries (until the turn ends or it is full). */
+  accepting = true;
+  /** Until the turn ends: writes are held. */
+  private open = true;
   private client: pg.PoolClient | null = null;
   private failed: Error | null = null;
   private corked: CorkedSocket | null = null;
@@ -172,16 +182,22 @@ class TurnBatch {
   }
 
   add(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
-    if (++this.count >= MAX_BATCH) this.close();
+    if (++this.count >= MAX_BATCH) this.stopAccepting();
     if (this.failed) return Promise.reject(this.failed);
     if (this.client) return this.send(sql, parameters);
     return new Promise((resolve, reject) => this.waiting.push({ sql, parameters, resolve, reject }));
   }
 
+  private stopAccepting(): void {
+    if (!this.accepting) return;
+    this.accepting = false;
+    this.onClose();
+  }
+
   private close(): void {
     if (!this.open) return;
+    this.stopAccepting();
     this.open = false;
-    this.onClose();
     if (this.client) this.flush();
   }
 
