@@ -3,7 +3,7 @@ import type { Database } from './types.js';
 import { perDatabase } from './per-database.js';
 import { pipelinedAdapters } from './pg-pipeline.js';
 
-/** Reads asked for but not started yet, per database and key. */
+/** Reads callers may still join (not sent yet), per database and key. */
 const scheduledOf = perDatabase(() => new Map<string, Promise<unknown>>());
 
 /**

@@ -85,7 +85,7 @@ export class PipelinedPostgresDriver implements Driver {
   }
 }
 
-export class PipelinedConnection implements DatabaseConnection {
+class PipelinedConnection implements DatabaseConnection {
   /** The transaction's own client (null: not in a transaction, queries are shared). */
   private client: pg.PoolClient | null = null;
   /** The transaction's BEGIN, awaited with its first statement (they go out together). */

@@ -2,7 +2,7 @@ import { CompiledQuery, type Compilable, type DatabaseConnection, type Kysely } 
 import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
 import { sqliteConnections, type RowStatement } from './connection.js';
-import { PipelinedConnection } from './pg-pipeline.js';
+import { pipelinedAdapters } from './pg-pipeline.js';
 
 /** Stands for the i-th argument while a query is compiled once. */
 class Slot {
@@ -63,19 +63,19 @@ export function precompiled<A extends unknown[], O>(
  * statements likewise run the moment they are called. A statement issued behind a failed one
  * fails too (the transaction is aborted), and the transaction rolls back as usual.
  */
-const transactionConnections = new WeakMap<object, DatabaseConnection | null>();
+const transactionConnections = new WeakMap<object, DatabaseConnection>();
 
 function inTransaction<O>(db: Kysely<Database>, query: CompiledQuery): Promise<O[]> {
   const executor = db.getExecutor();
+  // Without pipelining (PG_PIPELINE=0) a connection takes one statement at a time: Kysely's path.
+  if (!pipelinedAdapters.has(executor.adapter)) return db.executeQuery<O>(query).then((result) => result.rows);
   const connection = transactionConnections.get(executor);
   if (connection) return connection.executeQuery<O>(query).then((result) => result.rows);
-  // Without pipelining (PG_PIPELINE=0) a connection takes one statement at a time: Kysely's path.
-  if (connection === null) return db.executeQuery<O>(query).then((result) => result.rows);
   return executor
     .provideConnection(async (found) => found)
     .then((found) => {
-      transactionConnections.set(executor, found instanceof PipelinedConnection ? found : null);
-      return found instanceof PipelinedConnection ? found.executeQuery<O>(query) : db.executeQuery<O>(query);
+      transactionConnections.set(executor, found);
+      return found.executeQuery<O>(query);
     })
     .then((result) => result.rows);
 }

@@ -59,7 +59,8 @@ SORTS.sort_on_created_at = SORTS.created_at_asc;
 SORTS.sort_on_priority = SORTS.priority_desc;
 SORTS.sort_on_waiting_since = SORTS.waiting_since_asc;
 
-export const orderClause = (sortBy: string | undefined) => sql.raw(SORTS[sortBy ?? ''] ?? SORTS.last_activity_at_desc);
+const sortOf = (sortBy: string | undefined) => SORTS[sortBy ?? ''] ?? SORTS.last_activity_at_desc;
+export const orderClause = (sortBy: string | undefined) => sql.raw(sortOf(sortBy));
 
 /** Case-insensitive substring match on both engines (ILIKE / SQLite's LIKE). */
 export function ilike(ctx: Pick<AppContext, 'engine'>, column: string, term: string) {
@@ -260,7 +261,7 @@ async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): 
  * filter on a column the activity indexes lack (assignee, search, participants, contact inbox).
  */
 function walkCarriesStamps(params: ListParams): boolean {
-  const order = SORTS[params.sort_by ?? ''] ?? SORTS.last_activity_at_desc;
+  const order = sortOf(params.sort_by);
   const assigneeFilter = params.assignee_type === 'me' || params.assignee_type === 'unassigned' || params.assignee_type === 'assigned';
   return (
     (order === SORTS.last_activity_at_desc || order === SORTS.last_activity_at_asc) &&

@@ -507,8 +507,9 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     if (sender?.type === 'Contact') await lockContact(trx, sender.id);
     // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
     // the conversation as it is now, not as the request loaded it. Only render_version moves
-    // before the bookkeeping's update (the insert's trigger), and that update adds to it.
-    // Both leave in one write on PostgreSQL; the bookkeeping below always updates the conversation.
+    // before the bookkeeping's update (SQLite: the insert's trigger), and that update adds to it.
+    // PostgreSQL: the trigger is told to leave it (the bookkeeping below always updates the
+    // conversation), in the same write as the read.
     const [, [current]] = await Promise.all([
       trx.getExecutor().adapter instanceof PostgresAdapter ? conversationUpdatedHere(trx, String(conversation.id)) : null,
       conversationForMessage(trx, conversation.id),
@@ -558,24 +559,26 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
         meta: toJson(ext.meta ?? {}),
       })),
     ];
+    const attachments: AttachmentRow[] = [];
+    let message: MessageRow;
+    let book: Bookkeeping;
     if (attachmentValues.length === 0) {
       // The bookkeeping's statements go out right behind the insert (PostgreSQL: in one write,
       // db/precompiled.ts), instead of after its answer.
-      const [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conv, values, input.actor)]);
-      return { message, attachments: [], ...book, echoId: message.echo_id };
+      [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conv, values, input.actor)]);
+    } else {
+      [message] = await insertMessageRow(trx, values);
+      for (const attachment of attachmentValues) {
+        attachments.push(
+          await trx
+            .insertInto('attachments')
+            .values({ ...attachment, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
+            .returningAll()
+            .executeTakeFirstOrThrow(),
+        );
+      }
+      book = await applyMessageBookkeeping(trx, conv, message, input.actor);
     }
-    const [message] = await insertMessageRow(trx, values);
-    const attachments: AttachmentRow[] = [];
-    for (const attachment of attachmentValues) {
-      attachments.push(
-        await trx
-          .insertInto('attachments')
-          .values({ ...attachment, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
-          .returningAll()
-          .executeTakeFirstOrThrow(),
-      );
-    }
-    const book = await applyMessageBookkeeping(trx, conv, message, input.actor);
     return {
       message,
       attachments,
