@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { openStore, type Store } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
+import { lazyValidatorFactory } from './lib/lazy-validation.js';
 import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
 import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
 import { accountRoutes, apiRoutes, platformRoutes, publicRoutes } from './modules/index.js';
@@ -34,6 +35,11 @@ export interface BuiltApp {
 }
 
 /** Paths and headers that must never reach a log line. */
+/** Fastify's Ajv options: Rails-like coercion of query and form values. */
+export const AJV_OPTIONS = {
+  customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false, allowUnionTypes: true },
+} as const;
+
 const REDACT = [
   'req.headers.api_access_token',
   'req.headers["api-access-token"]',
@@ -73,7 +79,8 @@ export async function buildApp(
       ),
     maxRequestsPerSocket: 0,
     trustProxy: process.env.TRUST_PROXY === 'true',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false, allowUnionTypes: true } },
+    ajv: AJV_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Response schemas document shapes; JSON.stringify writes them. fast-json-stringify picks each

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
-import { Redis } from 'ioredis';
 import { Type } from '@sinclair/typebox';
 import { presentProfile } from '../modules/users/presenter.js';
 import { checkPassword, findUserByEmail, type UserRow } from '../modules/users/service.js';
@@ -24,7 +23,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
   // Repeated sign-in attempts from one address are slowed to a stop (429) for a minute.
   // With several processes the counters live in Redis so every process sees the same count.
-  const redis = ctx.config.redisUrl ? new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
+  // (ioredis is loaded only then: a single process does not pay its load at start.)
+  const redis = ctx.config.redisUrl
+    ? new (await import('ioredis')).Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
+    : undefined;
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
   await app.register(rateLimit, { global: false, ...(redis ? { redis, nameSpace: 'parley-sign-in-' } : {}) });
 

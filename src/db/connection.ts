@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type SQLite from 'better-sqlite3';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, type Driver, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type SelectModifierNode } from 'kysely';
 import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
@@ -9,10 +9,8 @@ import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
 import { GroupCommitSqliteDriver } from './group-commit.js';
 import { PipelinedPostgresDriver, pipelinedAdapters } from './pg-pipeline.js';
+import { loadPg, loadSqlite } from './engine-modules.js';
 
-// COUNT(*) and BIGINT come back from pg as strings; every id and timestamp here fits a JS number.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
-pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
 
 /** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
 export const rawSqlite = new WeakMap<Kysely<Database>, SQLite.Database>();
@@ -31,7 +29,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts); PG_PIPELINE=0
     // sends one at a time per connection, as Kysely's own driver does (for a proxy that cannot take it).
     const pipeline = process.env.PG_PIPELINE !== '0';
-    const pool = new pg.Pool({
+    const pool = new (loadPg().Pool)({
       connectionString: config.databaseUrl,
       max: Number(process.env.PG_POOL_SIZE ?? 10),
       pipeline,
@@ -45,7 +43,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(dirname(config.databaseUrl), { recursive: true });
-  const sqlite = new SQLite(config.databaseUrl);
+  const sqlite = new (loadSqlite())(config.databaseUrl);
   // WAL lets the CLI and the server share the file; busy_timeout turns lock contention into a short wait.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './engine-modules.js';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
 /** Kysely adapters of the databases this driver serves (their root and derived instances share one). */
@@ -116,7 +117,7 @@ class PipelinedConnection implements DatabaseConnection {
       const [, result] = await Promise.all([begin, query]);
       return toResult(result);
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) this.broken = true;
+      if (!(error instanceof loadPg().DatabaseError)) this.broken = true;
       throw error;
     }
   }
@@ -212,7 +213,7 @@ class TurnBatch {
     try {
       return await this.client!.query(sql, [...parameters]);
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) this.broken = true;
+      if (!(error instanceof loadPg().DatabaseError)) this.broken = true;
       throw error;
     } finally {
       this.unsettled--;

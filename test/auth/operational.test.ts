@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
+import AjvCompiler from '@fastify/ajv-compiler';
+import { AJV_OPTIONS } from '../../src/app.js';
 import { ENGINE, startTestApp } from '../helpers.js';
 
 describe('operational basics', () => {
@@ -22,6 +24,35 @@ describe('operational basics', () => {
         headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'GET' },
       });
       assert.notEqual(other.headers['access-control-allow-origin'], 'https://evil.example.com');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('compiles every route\'s schemas (validators are compiled on first use, so a broken one would only fail then)', async () => {
+    const t = await startTestApp();
+    try {
+      const compile = AjvCompiler()({}, AJV_OPTIONS);
+      let compiled = 0;
+      for (const { method, url, schema } of t.app.routeTable) {
+        for (const httpPart of ['params', 'querystring', 'body'] as const) {
+          const part = schema?.[httpPart] as { content?: Record<string, { schema: object }> } | undefined;
+          if (part === undefined) continue;
+          const schemas = httpPart === 'body' && part.content ? Object.values(part.content).map((c) => c.schema) : [part];
+          for (const s of schemas) {
+            assert.doesNotThrow(() => compile({ schema: s, method, url, httpPart: httpPart as never }), `${method} ${url} ${httpPart}`);
+            compiled++;
+          }
+        }
+      }
+      assert.ok(compiled > 100, `only ${compiled} schemas`);
+      // A lazily compiled validator still coerces and reports like Fastify's own.
+      const { admin, account } = await t.seedAccount();
+      const bad = await t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/teams`, token: admin.token, payload: { name: ['x'] } });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().message, /body\/name/);
+      const again = await t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/teams`, token: admin.token, payload: { name: ['x'] } });
+      assert.equal(again.json().message, bad.json().message);
     } finally {
       await t.close();
     }
