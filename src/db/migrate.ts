@@ -10,22 +10,17 @@ const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 /** Any constant: the PostgreSQL advisory lock that serialises migrating processes. */
 const MIGRATION_LOCK_KEY = 7_206_291;
 
-interface MigrationFile {
-  name: string;
-  up: MigrationUp;
+/** Every numbered file in db/migrations (NNNN_name.ts / .js), in name order: its name, and the file to import when it is due. */
+function migrationFiles(): { name: string; file: string }[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort()
+    .map((file) => ({ name: file.replace(/\.(ts|js)$/, ''), file }));
 }
 
-/** Every numbered file in db/migrations (NNNN_name.ts / .js), in name order. */
-async function migrationFiles(): Promise<MigrationFile[]> {
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{4}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-    .sort();
-  const out: MigrationFile[] = [];
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as { up: MigrationUp };
-    out.push({ name: file.replace(/\.(ts|js)$/, ''), up: mod.up });
-  }
-  return out;
+/** A migration's `up`, imported only when it is to be applied (a start on a current database imports none). */
+async function loadUp(file: string): Promise<MigrationUp> {
+  return ((await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as { up: MigrationUp }).up;
 }
 
 /**
@@ -37,7 +32,7 @@ async function migrationFiles(): Promise<MigrationFile[]> {
  * numbers, so a new file may sort before one already applied: it is applied all the same.
  */
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
-  const files = await migrationFiles();
+  const files = migrationFiles();
   const applied = await db.transaction().execute(async (trx) => {
     if (engine === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
     await sql`CREATE TABLE IF NOT EXISTS parley_migrations (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL)`.execute(trx);
@@ -46,7 +41,7 @@ export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Prom
     const applied: string[] = [];
     for (const file of files) {
       if (done.has(file.name)) continue;
-      await file.up(trx, engine);
+      await (await loadUp(file.file))(trx, engine);
       await sql`INSERT INTO parley_migrations (name, timestamp) VALUES (${file.name}, ${new Date().toISOString()})`.execute(trx);
       applied.push(file.name);
     }

@@ -217,9 +217,12 @@ const updateConversationActivity = precompiledRow((db, { id, ...set }: RowUpdate
  * here (as the insert's render-version trigger would make them anyway) and each stamps its
  * created_at after the previous one committed: last_activity_at never moves back. (SQLite runs one
  * transaction at a time; its compiler leaves the lock out.)
+ * PostgreSQL: the same read tells the message trigger that this transaction updates the
+ * conversation itself (migration 0670, RENDER_BUMPED_SETTING = `idText`), so the insert does not
+ * write the conversation row a second time.
  */
-const conversationForMessage = precompiled((db, id: number) =>
-  db
+const conversationForMessage = precompiled((db, id: number, idText: string) => {
+  const read = db
     .selectFrom('conversations')
     .selectAll('conversations')
     .select((eb) =>
@@ -238,16 +241,10 @@ const conversationForMessage = precompiled((db, id: number) =>
         .as('nth_newest_message_at'),
     )
     .where('conversations.id', '=', id)
-    .forUpdate('conversations'),
-);
-
-/**
- * PostgreSQL: tells the message trigger that this transaction updates the conversation itself
- * (migration 0670), so the insert does not write the conversation row a second time.
- */
-const conversationUpdatedHere = precompiled((db, conversationId: string) =>
-  db.selectNoFrom(sql<string>`set_config(${RENDER_BUMPED_SETTING}, ${conversationId}, true)`.as('v')),
-);
+    .forUpdate('conversations');
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return read.select(sql<null>`null`.as('render_bumped'));
+  return read.select(sql<null>`set_config(${RENDER_BUMPED_SETTING}, ${idText}, true)`.as('render_bumped'));
+});
 
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
@@ -508,14 +505,11 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     // Read in the transaction: what the bookkeeping decides from (status, first reply, waiting) is
     // the conversation as it is now, not as the request loaded it. Only render_version moves
     // before the bookkeeping's update (SQLite: the insert's trigger), and that update adds to it.
-    // PostgreSQL: the trigger is told to leave it (the bookkeeping below always updates the
-    // conversation), in the same write as the read.
-    const [, [current]] = await Promise.all([
-      trx.getExecutor().adapter instanceof PostgresAdapter ? conversationUpdatedHere(trx, String(conversation.id)) : null,
-      conversationForMessage(trx, conversation.id),
-    ]);
+    // PostgreSQL: the same read tells the trigger to leave it (the bookkeeping below always
+    // updates the conversation).
+    const [current] = await conversationForMessage(trx, conversation.id, String(conversation.id));
     if (!current) throw notFound();
-    const { nth_newest_message_at: nthNewestMessageAt, ...conv } = current;
+    const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conv } = current;
     assertNotFlooding(nthNewestMessageAt);
     const t = now();
     const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
