@@ -10,6 +10,7 @@ import { CommitProbe } from './commit-probe.js';
 import { GroupCommitSqliteDriver } from './group-commit.js';
 import { PipelinedPostgresDriver, pipelinedAdapters } from './pg-pipeline.js';
 import { loadPg, loadSqlite } from './engine-modules.js';
+import { NamedQuery, type RowShape } from './pg-named-query.js';
 
 
 /** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
@@ -220,9 +221,15 @@ function nameRecurringStatements(client: pg.PoolClient): void {
   let prepared = 0;
   let inTransaction = false;
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const shapes = new Map<string, RowShape>();
+  const Named = NamedQuery();
+  const execute = (name: string, text: string, values: unknown[]) =>
+    new Promise((resolve, reject) => {
+      void query(new Named(name, text, values, shapes, (error, result) => (error ? reject(error) : resolve(result))));
+    });
   const named = async (name: string, text: string, values: unknown[]): Promise<unknown> => {
     try {
-      return await query({ name, text, values });
+      return await execute(name, text, values);
     } catch (error) {
       if ((error as { code?: string }).code !== '0A000' || !/cached plan/.test(String((error as Error).message))) throw error;
       names.delete(text);
