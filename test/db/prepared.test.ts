@@ -24,6 +24,16 @@ describe('PostgreSQL named statements', { skip: ENGINE !== 'postgres' }, () => {
     });
   });
 
+  test('a prepared statement answers each run with its own rows, typed as on its first (the row shape is reused)', async () => {
+    await t.ctx.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 5; i++) {
+        const { rows } = await sql<{ n: number; big: number; label: string | null }>`select ${i}::int as n, (${i}::bigint * 1000) as big, case when ${i} % 2 = 0 then null else 'odd' end as label`.execute(trx);
+        assert.deepEqual(rows, [{ n: i, big: i * 1000, label: i % 2 === 0 ? null : 'odd' }]);
+        assert.deepEqual(Object.keys(rows[0]), ['n', 'big', 'label']);
+      }
+    });
+  });
+
   test('after another connection adds a column, a prepared select * is prepared again (no error)', async () => {
     const read = () => sql<Record<string, unknown>>`select * from labels where account_id = ${accountId}`.execute(t.ctx.db);
     await t.ctx.db.insertInto('labels').values({ account_id: accountId, title: 'vip', description: '', color: '#000000', show_on_sidebar: 1, created_at: 0, updated_at: 0 }).execute();
