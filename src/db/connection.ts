@@ -12,7 +12,6 @@ import { PipelinedPostgresDriver, pipelinedAdapters } from './pg-pipeline.js';
 import { loadPg, loadSqlite } from './engine-modules.js';
 import { NamedQuery, type RowShape } from './pg-named-query.js';
 
-
 /** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
 export const rawSqlite = new WeakMap<Kysely<Database>, SQLite.Database>();
 
