@@ -9,7 +9,7 @@ import { accessibleInboxIds, currentAccount, isAdministrator } from '../../auth/
 import { HttpError, notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { availabilityStatus } from '../users/presenter.js';
-import { createActivityMessage } from '../messages/service.js';
+import { createActivityMessage, type ConversationRef } from '../messages/service.js';
 import { labelsOf, PRIORITIES, priorityName, STATUSES, statusName } from './presenter.js';
 
 export type ConversationRow = Row<'conversations'>;
@@ -55,17 +55,19 @@ export async function canViewConversation(
   ctx: AppContext,
   request: FastifyRequest,
   conversation: Pick<ConversationRow, 'inbox_id' | 'team_id' | 'account_id'>,
+  /** Inside a transaction: its handle, and the caller's inboxes read before it opened (SQLite's one connection is the transaction's). */
+  within?: { db: Db; inboxIds: number[] | null },
 ): Promise<boolean> {
   const principal = request.principal;
   if (!principal) return false;
   if (principal.kind === 'bot') return true;
   if (isAdministrator(request)) return true;
   if (conversation.account_id !== currentAccount(request).id) return false;
-  const inboxIds = await accessibleInboxIds(ctx, request);
+  const inboxIds = within ? within.inboxIds : await accessibleInboxIds(ctx, request);
   if (inboxIds === null || inboxIds.includes(conversation.inbox_id)) return true;
   if (conversation.team_id === null) return false;
   const userId = principal.user.id;
-  const team = await ctx.db
+  const team = await (within?.db ?? ctx.db)
     .selectFrom('team_members')
     .innerJoin('teams', 'teams.id', 'team_members.team_id')
     .select('team_members.id')
@@ -74,6 +76,22 @@ export async function canViewConversation(
     .where('teams.account_id', '=', conversation.account_id)
     .executeTakeFirst();
   return team !== undefined;
+}
+
+/**
+ * The conversation in the URL's account as a reference for a transaction to find, lock and
+ * authorize itself (messages' ConversationRef), with the same 404 and 401 as
+ * loadConversationForRequest. The caller's inboxes are read now, before the transaction opens.
+ */
+export async function conversationRefForRequest(ctx: AppContext, request: FastifyRequest, displayId: number): Promise<ConversationRef> {
+  const inboxIds = await accessibleInboxIds(ctx, request);
+  return {
+    accountId: currentAccount(request).id,
+    displayId,
+    authorize: async (conversation, trx) => {
+      if (!(await canViewConversation(ctx, request, conversation, { db: trx, inboxIds }))) throw unauthorized();
+    },
+  };
 }
 
 /** Finds the conversation in the URL's account and authorizes it like Chatwoot's `authorize @conversation, :show?`. */

@@ -1,8 +1,8 @@
 import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
-import type { NewRow, Row, RowUpdate } from '../../db/types.js';
+import type { Database, NewRow, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { precompiled, precompiledRow } from '../../db/precompiled.js';
 import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
@@ -218,10 +218,10 @@ const updateConversationActivity = precompiledRow((db, { id, ...set }: RowUpdate
  * created_at after the previous one committed: last_activity_at never moves back. (SQLite runs one
  * transaction at a time; its compiler leaves the lock out.)
  * PostgreSQL: the same read tells the message trigger that this transaction updates the
- * conversation itself (migration 0670, RENDER_BUMPED_SETTING = `idText`), so the insert does not
+ * conversation itself (migration 0670, RENDER_BUMPED_SETTING = its id), so the insert does not
  * write the conversation row a second time.
  */
-const conversationForMessage = precompiled((db, id: number, idText: string) => {
+function lockedConversation(db: Kysely<Database>) {
   const read = db
     .selectFrom('conversations')
     .selectAll('conversations')
@@ -240,11 +240,15 @@ const conversationForMessage = precompiled((db, id: number, idText: string) => {
         )
         .as('nth_newest_message_at'),
     )
-    .where('conversations.id', '=', id)
     .forUpdate('conversations');
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return read.select(sql<null>`null`.as('render_bumped'));
-  return read.select(sql<null>`set_config(${RENDER_BUMPED_SETTING}, ${idText}, true)`.as('render_bumped'));
-});
+  return read.select(sql<null>`set_config(${RENDER_BUMPED_SETTING}, conversations.id::text, true)`.as('render_bumped'));
+}
+const conversationForMessage = precompiled((db, id: number) => lockedConversation(db).where('conversations.id', '=', id));
+const conversationForMessageByDisplayId = precompiled((db, accountId: number, displayId: number) =>
+  lockedConversation(db).where('conversations.account_id', '=', accountId).where('conversations.display_id', '=', displayId),
+);
+type LockedConversation = ConversationRow & { nth_newest_message_at: number | null };
 
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
@@ -461,12 +465,17 @@ async function resolveSender(db: Db, conversation: ConversationRow, input: Creat
   return null;
 }
 
-/**
- * Messages::MessageBuilder + Message's callbacks, inside `db`'s transaction (a new one when
- * `db` is not a transaction). Files must already be in storage; the caller removes them if
- * this throws. Emits nothing: call emitMessageCreated after the commit.
- */
-export async function insertMessage(db: Db, conversation: ConversationRow, input: CreateMessageInput): Promise<CreatedMessage> {
+/** What a message creation decides from its input alone (MessageBuilder's casts and the validations that need no row). */
+interface MessageDraft {
+  messageType: number;
+  contentType: number;
+  isPrivate: boolean;
+  content: string | null;
+  contentAttributes: JsonObject;
+  additional: JsonObject;
+}
+
+function draftMessage(input: CreateMessageInput): MessageDraft {
   const messageType = enumIndex(MESSAGE_TYPES, input.message_type, 'message_type', 'outgoing');
   const contentType = enumIndex(CONTENT_TYPES, input.content_type, 'content_type', 'text');
   const isPrivate = castBoolean(input.private) ?? false;
@@ -492,7 +501,133 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
   const fileCount = (input.files?.length ?? 0) + (input.externalAttachments?.length ?? 0);
   if (fileCount > MAX_ATTACHMENTS) problems.push('Attachments exceeded maximum allowed');
   if (problems.length > 0) validationFailed(problems);
+  return { messageType, contentType, isPrivate, content, contentAttributes, additional };
+}
 
+/**
+ * A conversation for the message's own transaction to find, lock and authorize in one read
+ * (insertMessage), instead of a read before the transaction and the locked one in it. Only for
+ * outgoing messages of the caller (isCallersReply): a contact's message must lock the contact
+ * before the conversation (lockContact), so it needs the conversation's contact first.
+ */
+export interface ConversationRef {
+  accountId: number;
+  displayId: number;
+  /** Throws (Chatwoot's 401) unless the caller may see the conversation; lookups go through `trx`. */
+  authorize(conversation: ConversationRow, trx: Db): Promise<void>;
+}
+
+/** Whether `input` makes an outgoing message sent by its user or bot (what a ConversationRef may create). */
+export function isCallersReply(input: CreateMessageInput): boolean {
+  const type = input.message_type;
+  const outgoing = type === undefined || type === null || type === '' || type === 'outgoing';
+  return outgoing && input.sender === undefined && (input.actor?.kind === 'user' || input.actor?.kind === 'bot');
+}
+
+/** The message, its attachments and the conversation's bookkeeping, on the conversation as its locked read found it. */
+async function writeMessage(
+  trx: Db,
+  current: LockedConversation,
+  draft: MessageDraft,
+  sender: MessageSender | null,
+  input: CreateMessageInput,
+): Promise<CreatedMessage> {
+  const { nth_newest_message_at: nthNewestMessageAt, ...conversation } = current;
+  const { messageType, contentType, isPrivate, content, contentAttributes, additional } = draft;
+  assertNotFlooding(nthNewestMessageAt);
+  const t = now();
+  const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
+  const values = {
+    account_id: conversation.account_id,
+    inbox_id: conversation.inbox_id,
+    conversation_id: conversation.id,
+    content,
+    message_type: messageType,
+    content_type: contentType,
+    content_attributes: toJson(contentAttributes),
+    private: isPrivate ? 1 : 0,
+    status: MESSAGE_STATUSES.indexOf(input.status ?? 'sent'),
+    source_id: optionalString(input.source_id),
+    echo_id: optionalString(input.echo_id),
+    sender_type: sender?.type ?? null,
+    sender_id: sender?.id ?? null,
+    additional_attributes: toJson(additional),
+    processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
+    created_at: t,
+    updated_at: t,
+  };
+
+  // Stored files, then external ones (locations, fallbacks, contacts, embeds), in that order.
+  const attachmentValues = [
+    ...(input.files ?? []).map((file) => ({
+      file_type: FILE_TYPES.indexOf(fileTypeFor(file.contentType)),
+      file_key: file.fileKey,
+      file_name: file.fileName,
+      content_type: file.contentType,
+      byte_size: file.byteSize,
+      meta: toJson(file.meta ?? {}),
+    })),
+    ...(input.externalAttachments ?? []).map((ext) => ({
+      file_type: FILE_TYPES.indexOf(ext.fileType),
+      external_url: ext.externalUrl ?? null,
+      coordinates_lat: ext.coordinatesLat ?? 0,
+      coordinates_long: ext.coordinatesLong ?? 0,
+      fallback_title: ext.fallbackTitle ?? null,
+      extension: ext.extension ?? null,
+      meta: toJson(ext.meta ?? {}),
+    })),
+  ];
+  const attachments: AttachmentRow[] = [];
+  let message: MessageRow;
+  let book: Bookkeeping;
+  if (attachmentValues.length === 0) {
+    // The bookkeeping's statements go out right behind the insert (PostgreSQL: in one write,
+    // db/precompiled.ts), instead of after its answer.
+    [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conversation, values, input.actor)]);
+  } else {
+    [message] = await insertMessageRow(trx, values);
+    for (const attachment of attachmentValues) {
+      attachments.push(
+        await trx
+          .insertInto('attachments')
+          .values({ ...attachment, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      );
+    }
+    book = await applyMessageBookkeeping(trx, conversation, message, input.actor);
+  }
+  return {
+    message,
+    attachments,
+    conversation: book.conversation,
+    activityMessages: book.activityMessages,
+    statusChangedTo: book.statusChangedTo,
+    echoId: message.echo_id,
+  };
+}
+
+/**
+ * Messages::MessageBuilder + Message's callbacks, inside `db`'s transaction (a new one when
+ * `db` is not a transaction). Files must already be in storage; the caller removes them if
+ * this throws. Emits nothing: call emitMessageCreated after the commit.
+ */
+export async function insertMessage(db: Db, target: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage> {
+  if (!('id' in target)) {
+    return inTransaction(db, async (trx) => {
+      if (!Number.isSafeInteger(target.displayId)) throw notFound();
+      const [found] = await conversationForMessageByDisplayId(trx, target.accountId, target.displayId);
+      if (!found) throw notFound();
+      const { render_bumped: _, ...current } = found;
+      await target.authorize(current, trx);
+      const draft = draftMessage(input);
+      if (!isCallersReply(input)) throw new Error('a ConversationRef only creates outgoing messages of the caller');
+      return writeMessage(trx, current, draft, await resolveSender(trx, current, input, draft.messageType), input);
+    });
+  }
+  const conversation = target;
+  const draft = draftMessage(input);
+  const { messageType } = draft;
   return inTransaction(db, async (trx) => {
     if (messageType === MESSAGE_TYPE.incoming && !input.allowIncomingOnAnyInbox) {
       const inbox = await trx.selectFrom('inboxes').select('channel_type').where('id', '=', conversation.inbox_id).executeTakeFirst();
@@ -507,80 +642,10 @@ export async function insertMessage(db: Db, conversation: ConversationRow, input
     // before the bookkeeping's update (SQLite: the insert's trigger), and that update adds to it.
     // PostgreSQL: the same read tells the trigger to leave it (the bookkeeping below always
     // updates the conversation).
-    const [current] = await conversationForMessage(trx, conversation.id, String(conversation.id));
-    if (!current) throw notFound();
-    const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conv } = current;
-    assertNotFlooding(nthNewestMessageAt);
-    const t = now();
-    const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
-    const values = {
-      account_id: conversation.account_id,
-      inbox_id: conversation.inbox_id,
-      conversation_id: conversation.id,
-      content,
-      message_type: messageType,
-      content_type: contentType,
-      content_attributes: toJson(contentAttributes),
-      private: isPrivate ? 1 : 0,
-      status: MESSAGE_STATUSES.indexOf(input.status ?? 'sent'),
-      source_id: optionalString(input.source_id),
-      echo_id: optionalString(input.echo_id),
-      sender_type: sender?.type ?? null,
-      sender_id: sender?.id ?? null,
-      additional_attributes: toJson(additional),
-      processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
-      created_at: t,
-      updated_at: t,
-    };
-
-    // Stored files, then external ones (locations, fallbacks, contacts, embeds), in that order.
-    const attachmentValues = [
-      ...(input.files ?? []).map((file) => ({
-        file_type: FILE_TYPES.indexOf(fileTypeFor(file.contentType)),
-        file_key: file.fileKey,
-        file_name: file.fileName,
-        content_type: file.contentType,
-        byte_size: file.byteSize,
-        meta: toJson(file.meta ?? {}),
-      })),
-      ...(input.externalAttachments ?? []).map((ext) => ({
-        file_type: FILE_TYPES.indexOf(ext.fileType),
-        external_url: ext.externalUrl ?? null,
-        coordinates_lat: ext.coordinatesLat ?? 0,
-        coordinates_long: ext.coordinatesLong ?? 0,
-        fallback_title: ext.fallbackTitle ?? null,
-        extension: ext.extension ?? null,
-        meta: toJson(ext.meta ?? {}),
-      })),
-    ];
-    const attachments: AttachmentRow[] = [];
-    let message: MessageRow;
-    let book: Bookkeeping;
-    if (attachmentValues.length === 0) {
-      // The bookkeeping's statements go out right behind the insert (PostgreSQL: in one write,
-      // db/precompiled.ts), instead of after its answer.
-      [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conv, values, input.actor)]);
-    } else {
-      [message] = await insertMessageRow(trx, values);
-      for (const attachment of attachmentValues) {
-        attachments.push(
-          await trx
-            .insertInto('attachments')
-            .values({ ...attachment, account_id: conversation.account_id, message_id: message.id, created_at: t, updated_at: t })
-            .returningAll()
-            .executeTakeFirstOrThrow(),
-        );
-      }
-      book = await applyMessageBookkeeping(trx, conv, message, input.actor);
-    }
-    return {
-      message,
-      attachments,
-      conversation: book.conversation,
-      activityMessages: book.activityMessages,
-      statusChangedTo: book.statusChangedTo,
-      echoId: message.echo_id,
-    };
+    const [found] = await conversationForMessage(trx, conversation.id);
+    if (!found) throw notFound();
+    const { render_bumped: _, ...current } = found;
+    return writeMessage(trx, current, draft, sender, input);
   });
 }
 
@@ -631,7 +696,7 @@ export function emitMessageCreated(ctx: AppContext, created: CreatedMessage): vo
  * writes message + attachments + conversation bookkeeping in one transaction, then emits.
  * Stored files are deleted again when the creation fails.
  */
-export async function createMessage(ctx: AppContext, conversation: ConversationRow, input: CreateMessageInput): Promise<CreatedMessage> {
+export async function createMessage(ctx: AppContext, conversation: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage> {
   let created: CreatedMessage;
   try {
     created = await ctx.db.transaction().execute((trx) => insertMessage(trx, conversation, input));

@@ -402,6 +402,35 @@ describe('who may do what', () => {
     assert.equal(adminGet.statusCode, 200);
   });
 
+  test('a reply is authorized on its locked read: through a team, refused (401) before its body is checked (422), nothing written', async () => {
+    const other = await createInbox(t, account.id);
+    const { conversation } = await createConversation(t, account.id, other);
+    const count = async () => Number((await t.ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).where('conversation_id', '=', conversation.id).executeTakeFirstOrThrow()).n);
+    // Outside the inbox and its team: 401, even with a body that would be a 422.
+    const refused = await post(conversation, { content: 'x', content_type: 'input_select', content_attributes: {} }, agent.token);
+    assert.equal(refused.statusCode, 401);
+    assert.deepEqual(refused.json(), { error: 'You are not authorized to do this action' });
+    assert.equal(await count(), 0);
+    // A missing conversation is a 404 before the body is looked at.
+    const missing = await t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/conversations/987654/messages`, token: admin.token, payload: { content: 'x', content_type: 'input_select', content_attributes: {} } });
+    assert.equal(missing.statusCode, 404);
+    // A member of the conversation's team may reply (the team is looked up inside the transaction).
+    const team = (await t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/teams`, token: admin.token, payload: { name: `replies ${conversation.id}` } })).json();
+    const added = await t.request({ method: 'POST', url: `/api/v1/accounts/${account.id}/teams/${team.id}/team_members`, token: admin.token, payload: { user_ids: [agent.user.id] } });
+    assert.equal(added.statusCode, 200, added.body);
+    await t.ctx.db.updateTable('conversations').set({ team_id: team.id }).where('id', '=', conversation.id).execute();
+    const invalid = await post(conversation, { content: 'x', content_type: 'input_select', content_attributes: {} }, agent.token);
+    assert.equal(invalid.statusCode, 422);
+    assert.equal(await count(), 0);
+    const ok = await post(conversation, { content: 'through the team' }, agent.token);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().conversation_id, conversation.display_id);
+    assert.equal(ok.json().sender.id, agent.user.id);
+    assert.equal(await count(), 1);
+    // The bookkeeping ran on the locked row: last_activity_at is the message's.
+    assert.equal(Math.floor(Number((await reloadConversation(t, conversation.id)).last_activity_at) / 1000), ok.json().created_at);
+  });
+
   test("another account's conversation or message is a 404; no token is a 401", async () => {
     const { conversation } = await createConversation(t, account.id, inbox);
     const m = (await post(conversation, { content: 'mine' })).json();
