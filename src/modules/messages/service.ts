@@ -241,14 +241,15 @@ function lockedConversation(db: Kysely<Database>) {
         .as('nth_newest_message_at'),
     )
     .forUpdate('conversations');
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return read.select(sql<null>`null`.as('render_bumped'));
-  return read.select(sql<null>`set_config(${RENDER_BUMPED_SETTING}, conversations.id::text, true)`.as('render_bumped'));
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return read;
+  return read.select(sql<null>`set_config(${RENDER_BUMPED_SETTING}, conversations.id::text, true)`.as('render_bumped')) as unknown as typeof read;
 }
 const conversationForMessage = precompiled((db, id: number) => lockedConversation(db).where('conversations.id', '=', id));
 const conversationForMessageByDisplayId = precompiled((db, accountId: number, displayId: number) =>
   lockedConversation(db).where('conversations.account_id', '=', accountId).where('conversations.display_id', '=', displayId),
 );
-type LockedConversation = ConversationRow & { nth_newest_message_at: number | null };
+/** The locked read's row (PostgreSQL's also carries the set_config's `render_bumped`, which nothing reads). */
+type LockedConversation = ConversationRow & { nth_newest_message_at: number | null; render_bumped?: null };
 
 async function insertActivity(db: Db, conversation: ConversationRow, content: string, contentAttributes: JsonObject, at: number): Promise<MessageRow> {
   return db
@@ -532,7 +533,7 @@ async function writeMessage(
   sender: MessageSender | null,
   input: CreateMessageInput,
 ): Promise<CreatedMessage> {
-  const { nth_newest_message_at: nthNewestMessageAt, ...conversation } = current;
+  const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conversation } = current;
   const { messageType, contentType, isPrivate, content, contentAttributes, additional } = draft;
   assertNotFlooding(nthNewestMessageAt);
   const t = now();
@@ -616,9 +617,8 @@ export async function insertMessage(db: Db, target: ConversationRow | Conversati
   if (!('id' in target)) {
     return inTransaction(db, async (trx) => {
       if (!Number.isSafeInteger(target.displayId)) throw notFound();
-      const [found] = await conversationForMessageByDisplayId(trx, target.accountId, target.displayId);
-      if (!found) throw notFound();
-      const { render_bumped: _, ...current } = found;
+      const [current] = await conversationForMessageByDisplayId(trx, target.accountId, target.displayId);
+      if (!current) throw notFound();
       await target.authorize(current, trx);
       const draft = draftMessage(input);
       if (!isCallersReply(input)) throw new Error('a ConversationRef only creates outgoing messages of the caller');
@@ -642,9 +642,8 @@ export async function insertMessage(db: Db, target: ConversationRow | Conversati
     // before the bookkeeping's update (SQLite: the insert's trigger), and that update adds to it.
     // PostgreSQL: the same read tells the trigger to leave it (the bookkeeping below always
     // updates the conversation).
-    const [found] = await conversationForMessage(trx, conversation.id);
-    if (!found) throw notFound();
-    const { render_bumped: _, ...current } = found;
+    const [current] = await conversationForMessage(trx, conversation.id);
+    if (!current) throw notFound();
     return writeMessage(trx, current, draft, sender, input);
   });
 }
