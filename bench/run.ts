@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Engine } from '../src/config.js';
-import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, vacuumPostgres, type Scale } from './generate.js';
+import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, vacuumPostgres, warmDataset, type Scale } from './generate.js';
 import { SCENARIOS, ScenarioSupport, type Scenario, type Target } from './scenarios.js';
 import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
 
@@ -282,6 +282,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const children: Child[] = [];
   try {
+    await warmDataset(target, log);
     log('Starting the baseline…');
     const baseline = await startBaseline(await freePort());
     children.push(baseline);
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
         body: scenario.body ? (i) => scenario.body!(support, i) : undefined,
         token: (i) => token(support, i),
       });
+      await warmDataset(target, log);
       log(`${scenario.name}: warm-up ${warmupS} s, then ${paired ? `${rounds} × (baseline ${windowS} s, scenario ${windowS} s)` : `${durationS} s`}…`);
       if (warmupS > 0) await load(spec(warmupS));
       const { figures, ratio, baselineReqPerSec: pairedBase } = paired
