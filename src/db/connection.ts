@@ -11,6 +11,7 @@ import { GroupCommitSqliteDriver } from './group-commit.js';
 import { PipelinedPostgresDriver, pipelinedAdapters } from './pg-pipeline.js';
 import { loadPg, loadSqlite } from './engine-modules.js';
 import { NamedQuery, type RowShape } from './pg-named-query.js';
+import { ReadSnapshot } from './read-snapshot.js';
 
 /** The better-sqlite3 handle behind a root Kysely instance (SQLite only), for synchronous hot reads. */
 export const rawSqlite = new WeakMap<Kysely<Database>, SQLite.Database>();
@@ -57,10 +58,11 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   const checkpointer = startCheckpointer(config.databaseUrl, (error) => {
     process.emitWarning(`SQLite checkpoint worker stopped: ${error.message}`);
   });
-  const prepare = statementCache(sqlite);
-  const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare) });
+  const snapshot = new ReadSnapshot(sqlite);
+  const prepare = statementCache(sqlite, snapshot);
+  const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare, snapshot) });
   rawSqlite.set(db, sqlite);
-  sqliteConnections.set(db.getExecutor().adapter, { sqlite, prepare });
+  sqliteConnections.set(db.getExecutor().adapter, { sqlite, prepare, snapshot });
   const probe = new CommitProbe(config.databaseUrl);
   commitProbes.set(db, probe);
   return {
@@ -123,12 +125,13 @@ class ParleySqliteDialect extends SqliteDialect {
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly prepare: (source: string) => RowStatement,
+    private readonly snapshot: ReadSnapshot,
   ) {
     super({ database: sqlite });
   }
 
   override createDriver(): Driver {
-    return new GroupCommitSqliteDriver(this.sqlite, this.prepare);
+    return new GroupCommitSqliteDriver(this.sqlite, this.prepare, this.snapshot);
   }
 
   override createQueryCompiler(): SqliteQueryCompiler {
@@ -145,17 +148,27 @@ class ParleySqliteDialect extends SqliteDialect {
  * connection adds or drops a column). A column renamed under a running process keeps the width
  * and its old name here; that process's own SQL names the old column too, so it needs a restart
  * after such a migration either way.
+ * A read-only SELECT run outside a transaction joins the connection's shared read transaction
+ * (db/read-snapshot.ts); any other statement ends it first.
  */
 export class RowStatement {
   readonly reader: boolean;
+  private readonly sharesSnapshot: boolean;
   private names: string[] | null = null;
 
-  constructor(private readonly statement: SQLite.Statement) {
+  constructor(
+    private readonly statement: SQLite.Statement,
+    private readonly snapshot: ReadSnapshot,
+  ) {
     this.reader = statement.reader;
+    // RETURNING makes a write a reader; pragmas may write or checkpoint: neither joins.
+    this.sharesSnapshot = statement.reader && statement.readonly && /^\s*(select|with)\b/i.test(statement.source);
     if (this.reader) statement.raw(true);
   }
 
   all(parameters: readonly unknown[]): Record<string, unknown>[] {
+    if (this.sharesSnapshot) this.snapshot.beforeRead();
+    else this.snapshot.end();
     if (!this.reader) return this.statement.all(...parameters) as Record<string, unknown>[];
     const rows = this.statement.all(...parameters) as unknown[][];
     const out = new Array<Record<string, unknown>>(rows.length);
@@ -164,10 +177,13 @@ export class RowStatement {
   }
 
   run(parameters: readonly unknown[]): SQLite.RunResult {
+    this.snapshot.end();
     return this.statement.run(...parameters);
   }
 
+  /** Outside the shared read transaction: the statement stays open across awaits, past its end. */
   *iterate(parameters: readonly unknown[]): IterableIterator<Record<string, unknown>> {
+    this.snapshot.end();
     for (const row of this.statement.iterate(...parameters) as IterableIterator<unknown[]>) yield this.toObject(row);
   }
 
@@ -184,19 +200,19 @@ export class RowStatement {
  * A SQLite database's handle and prepared-statement cache, by the Kysely adapter its root,
  * the instances derived from it and its transactions share (precompiled statements run on them).
  */
-export const sqliteConnections = new WeakMap<object, { sqlite: SQLite.Database; prepare: (source: string) => RowStatement }>();
+export const sqliteConnections = new WeakMap<object, { sqlite: SQLite.Database; prepare: (source: string) => RowStatement; snapshot: ReadSnapshot }>();
 
 /**
  * Preparing a statement costs more than running most of ours (Kysely's own SQLite driver
  * prepares every query afresh). Queries are built from fixed shapes, so the same SQL text recurs: keep its statement.
  * Statements are only ever run synchronously (all/run), so sharing one is safe.
  */
-function statementCache(sqlite: SQLite.Database, limit = 2000): (source: string) => RowStatement {
+function statementCache(sqlite: SQLite.Database, snapshot: ReadSnapshot, limit = 2000): (source: string) => RowStatement {
   const cache = new Map<string, RowStatement>();
   return (source) => {
     let stmt = cache.get(source);
     if (!stmt) {
-      stmt = new RowStatement(sqlite.prepare(source));
+      stmt = new RowStatement(sqlite.prepare(source), snapshot);
       if (cache.size >= limit) cache.delete(cache.keys().next().value!);
       cache.set(source, stmt);
     }

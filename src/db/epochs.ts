@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { precompiled } from './precompiled.js';
-import { commitProbes, rawSqlite } from './connection.js';
+import { commitProbes, rawSqlite, sqliteConnections } from './connection.js';
 import { coalescedRead } from './coalesce.js';
 import { perDatabase } from './per-database.js';
 import type { CommitProbe } from './commit-probe.js';
@@ -21,7 +21,7 @@ const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
  * requests of one event-loop turn share one (db/coalesce.ts). On SQLite the value last read is
  * kept while nothing at all has been committed since (CommitProbe: one small file read instead of
  * a query); otherwise it is read synchronously unless a transaction is open on the connection
- * (precompiled), so an uncommitted bump is never seen.
+ * (precompiled), so an uncommitted bump is never seen, and never from a read snapshot older than the look.
  */
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
   const sqlite = rawSqlite.get(db);
@@ -39,6 +39,9 @@ export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): 
   } else {
     known.values.clear();
     known.generation = generation;
+    // Something was committed since the last look: a shared read transaction opened before it
+    // would answer from before that commit (db/read-snapshot.ts).
+    sqliteConnections.get(db.getExecutor().adapter)?.snapshot.end();
   }
   const read = readNow(db, table, id);
   if (generation !== null && typeof read === 'number') known.values.set(key, read);

@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import type { RowStatement } from './connection.js';
+import type { ReadSnapshot } from './read-snapshot.js';
 
 /**
  * Kysely's driver for Parley's one SQLite connection, with group commit.
@@ -29,6 +30,8 @@ export class GroupCommitSqliteDriver implements Driver {
   constructor(
     private readonly sqlite: SQLite.Database,
     private readonly prepare: (source: string) => RowStatement,
+    /** Its shared read transaction is no transaction of ours: `transactionOpen` tells ours apart. */
+    private readonly snapshot: ReadSnapshot,
   ) {
     this.connection = new GroupConnection(prepare, this);
   }
@@ -57,7 +60,7 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   async rollbackTransaction(): Promise<void> {
-    if (this.sqlite.inTransaction) {
+    if (this.snapshot.transactionOpen) {
       this.exec('rollback to parley_request');
       this.exec('release parley_request');
     } else this.settleLostGroup();
@@ -72,6 +75,7 @@ export class GroupCommitSqliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     if (this.group) await this.commitGroup(this.group);
+    this.snapshot.end();
     this.sqlite.close();
   }
 
@@ -89,7 +93,7 @@ export class GroupCommitSqliteDriver implements Driver {
         this.exec('commit');
         group.settle(null);
       } catch (error) {
-        if (this.sqlite.inTransaction) this.exec('rollback');
+        if (this.snapshot.transactionOpen) this.exec('rollback');
         group.settle(error as Error);
       }
     } finally {
@@ -99,7 +103,7 @@ export class GroupCommitSqliteDriver implements Driver {
 
   /** SQLite ended the transaction on its own (it does on a full disk or an I/O error): its group is lost. */
   private settleLostGroup(): void {
-    if (this.group !== null && !this.sqlite.inTransaction) {
+    if (this.group !== null && !this.snapshot.transactionOpen) {
       const group = this.group;
       this.group = null;
       if (this.joined === group) this.joined = null;

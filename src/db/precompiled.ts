@@ -1,7 +1,7 @@
 import { CompiledQuery, type Compilable, type DatabaseConnection, type Kysely } from 'kysely';
-import type SQLite from 'better-sqlite3';
 import type { Database } from './types.js';
 import { sqliteConnections, type RowStatement } from './connection.js';
+import type { ReadSnapshot } from './read-snapshot.js';
 import { pipelinedAdapters } from './pg-pipeline.js';
 
 /** Stands for the i-th argument while a query is compiled once. */
@@ -36,7 +36,7 @@ export function precompiled<A extends unknown[], O>(
       // Transactions and instances derived from the root (withTables, withPlugin) share its
       // adapter, and so its connection.
       const connection = sqliteConnections.get(adapter);
-      compiled.sqlite = connection?.sqlite;
+      compiled.snapshot = connection?.snapshot;
       compiled.statement = connection ? connection.prepare(compiled.sql) : null;
     }
     const { template, slots } = compiled;
@@ -47,7 +47,7 @@ export function precompiled<A extends unknown[], O>(
       // A transaction of this database holds its one connection while it runs: its statements
       // run on it directly. The root does so only while no transaction is open on the connection:
       // it would see that transaction's uncommitted rows (Kysely's path waits for it instead).
-      if (db.isTransaction || !compiled.sqlite!.inTransaction) return statement.all(parameters) as O[];
+      if (db.isTransaction || !compiled.snapshot!.transactionOpen) return statement.all(parameters) as O[];
     }
     const query = CompiledQuery.raw(compiled.sql, parameters);
     if (db.isTransaction && statement === null) return inTransaction<O>(db, query);
@@ -85,8 +85,8 @@ interface Compiled {
   template: readonly unknown[];
   /** For each parameter, the argument it takes (or -1: a constant of the query). */
   slots: number[];
-  /** Found on first run (SQLite: its handle and cached statement; PostgreSQL: none, null). */
-  sqlite?: SQLite.Database;
+  /** Found on first run (SQLite: its connection's read snapshot and cached statement; PostgreSQL: none, null). */
+  snapshot?: ReadSnapshot;
   statement?: RowStatement | null;
 }
 
