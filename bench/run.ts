@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Engine } from '../src/config.js';
-import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, targetEnv, vacuumPostgres, warmDataset, type Scale } from './generate.js';
+import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, runCopy, targetEnv, vacuumPostgres, warmDataset, type Scale } from './generate.js';
 import { SCENARIOS, ScenarioSupport, type Scenario, type Target } from './scenarios.js';
 import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
 
@@ -276,11 +276,14 @@ async function main(): Promise<void> {
 
   // A shared machine: the load before the run says how much the figures can be trusted.
   const loadAvgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  const { manifest, target, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
+  const { manifest, target: cached, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
   const support = new ScenarioSupport(manifest);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const children: Child[] = [];
+  // The run writes into a copy: every run starts from the dataset as generated (generate.ts runCopy).
+  const copy = await runCopy(cached, log);
+  const target = copy.target;
   try {
     await warmDataset(target, log);
     log('Starting the baseline…');
@@ -368,6 +371,7 @@ async function main(): Promise<void> {
     console.log(`\nWrote ${file} and ${join(RESULTS_DIR, 'summary.md')}`);
   } finally {
     for (const c of children.reverse()) await c.stop();
+    await copy.drop();
   }
 }
 
