@@ -2,7 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import type pg from 'pg';
-import { Kysely, PostgresDialect, type Driver, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type SelectModifierNode } from 'kysely';
+import {
+  type DefaultQueryCompiler,
+  Kysely,
+  PostgresDialect,
+  PostgresQueryCompiler,
+  type Driver,
+  SqliteDialect,
+  SqliteQueryCompiler,
+  ValueNode,
+  type LimitNode,
+  type OffsetNode,
+  type OperationNode,
+  type SelectModifierNode,
+} from 'kysely';
 import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
@@ -39,7 +52,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     pool.on('connect', nameRecurringStatements);
-    const db = new Kysely<Database>({ dialect: pipeline ? new PipelinedPostgresDialect(pool) : new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: pipeline ? new PipelinedPostgresDialect(pool) : new ParleyPostgresDialect({ pool }) });
     if (pipeline) pipelinedAdapters.add(db.getExecutor().adapter);
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
@@ -80,38 +93,59 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
 const ROW_LOCKS = new Set(['ForUpdate', 'ForNoKeyUpdate', 'ForShare', 'ForKeyShare', 'NoWait', 'SkipLocked']);
 
 /**
- * Parley's SQLite SQL.
- * - LIMIT and OFFSET as literals. SQLite marks a bound LIMIT/OFFSET parameter as one the plan
- *   depends on, and better-sqlite3 binds on every run, so a statement with `limit ?` was parsed and
- *   planned anew on every execution (~10 µs: the list's stamps took 25 µs instead of 15). Only
- *   plain integers are inlined; the SQL text then differs per page, which the statement cache
- *   below absorbs (a handful of page sizes and offsets recur).
- * - `forUpdate()` and the other row locks are left out, so a query written for PostgreSQL's
- *   concurrent transactions runs unchanged here.
+ * LIMIT and OFFSET as literals, on both engines; only plain integers are inlined, so the SQL text
+ * differs per page size and offset (a handful recur), which SQLite's statement cache and
+ * PostgreSQL's named statements absorb.
+ * - SQLite marks a bound LIMIT/OFFSET parameter as one the plan depends on, and better-sqlite3
+ *   binds on every run, so a statement with `limit ?` was parsed and planned anew on every
+ *   execution (~10 µs: the list's stamps took 25 µs instead of 15).
+ * - PostgreSQL plans a named statement's generic plan without knowing a bound limit, so it costs
+ *   the generic plan as a read of every matching row, finds it dearer than the custom plans, and
+ *   keeps planning the statement at every execution. The list's page-of-ids query spent 0.35 ms in
+ *   that planning (its bind) against 0.06 ms executing, on every request.
  */
-class ParleySqliteCompiler extends SqliteQueryCompiler {
+// A mixin's base constructor must take `...args: any[]` (TypeScript's rule for mixin classes).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function literalPaging<C extends new (...args: any[]) => DefaultQueryCompiler>(Base: C) {
+  return class extends Base {
+    protected override visitLimit(node: LimitNode): void {
+      this.append('limit ');
+      this.visitIntegerOrNode(node.limit);
+    }
+
+    protected override visitOffset(node: OffsetNode): void {
+      this.append('offset ');
+      this.visitIntegerOrNode(node.offset);
+    }
+
+    private visitIntegerOrNode(node: OperationNode): void {
+      if (ValueNode.is(node) && typeof node.value === 'number' && Number.isSafeInteger(node.value)) this.append(String(node.value));
+      else this.visitNode(node);
+    }
+  };
+}
+
+/**
+ * Parley's SQLite SQL: literal paging (above), and `forUpdate()` and the other row locks left
+ * out, so a query written for PostgreSQL's concurrent transactions runs unchanged here.
+ */
+class ParleySqliteCompiler extends literalPaging(SqliteQueryCompiler) {
   protected override visitSelectModifier(node: SelectModifierNode): void {
     if (node.modifier !== undefined && ROW_LOCKS.has(node.modifier)) return;
     super.visitSelectModifier(node);
   }
+}
 
-  protected override visitLimit(node: LimitNode): void {
-    this.append('limit ');
-    this.visitIntegerOrNode(node.limit);
-  }
+/** Parley's PostgreSQL SQL: literal paging (above). */
+class ParleyPostgresCompiler extends literalPaging(PostgresQueryCompiler) {}
 
-  protected override visitOffset(node: OffsetNode): void {
-    this.append('offset ');
-    this.visitIntegerOrNode(node.offset);
-  }
-
-  private visitIntegerOrNode(node: OperationNode): void {
-    if (ValueNode.is(node) && typeof node.value === 'number' && Number.isSafeInteger(node.value)) this.append(String(node.value));
-    else this.visitNode(node);
+class ParleyPostgresDialect extends PostgresDialect {
+  override createQueryCompiler(): PostgresQueryCompiler {
+    return new ParleyPostgresCompiler();
   }
 }
 
-class PipelinedPostgresDialect extends PostgresDialect {
+class PipelinedPostgresDialect extends ParleyPostgresDialect {
   constructor(private readonly pool: pg.Pool) {
     super({ pool });
   }
