@@ -119,31 +119,34 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Drops (when asked) and creates a database on the server of `url`. */
-export async function recreatePgDatabase(url: string, options: { drop: boolean }): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`refusing to manage database "${name}"`);
+/** Runs `work` on a connection to the maintenance database of `url`'s server (creating and dropping databases). */
+async function onServer(url: string, work: (client: pg.Client) => Promise<void>): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
   await client.connect();
   try {
-    if (options.drop) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+    await work(client);
   } finally {
     await client.end();
   }
 }
 
+/** Drops (when asked) and creates a database on the server of `url`. */
+export async function recreatePgDatabase(url: string, options: { drop: boolean }): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`refusing to manage database "${name}"`);
+  await onServer(url, async (client) => {
+    if (options.drop) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  });
+}
+
 export async function dropPgDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   if (!/^parley_(bench|chaos)_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop database "${name}"`);
-  const client = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await client.connect();
-  try {
+  await onServer(url, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 export function cachedTarget(scale: Scale, engine: Engine): { target: Target; manifestPath: string } {
@@ -745,14 +748,10 @@ export async function runCopy(target: Target, log: (line: string) => void): Prom
   const source = new URL(target.databaseUrl).pathname.slice(1);
   const copy = `${source}_run`;
   if (!/^parley_bench_[a-z0-9_]+$/.test(copy)) throw new Error(`refusing to manage database "${copy}"`);
-  const client = new pg.Client({ connectionString: withDatabase(target.databaseUrl, 'postgres') });
-  await client.connect();
-  try {
+  await onServer(target.databaseUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS "${copy}" WITH (FORCE)`);
     await client.query(`CREATE DATABASE "${copy}" TEMPLATE "${source}" STRATEGY FILE_COPY`);
-  } finally {
-    await client.end();
-  }
+  });
   log(`  fresh copy of the dataset for this run (database ${copy})  ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const url = withDatabase(target.databaseUrl, copy);
   return { target: { engine: 'postgres', databaseUrl: url }, drop: () => dropPgDatabase(url) };

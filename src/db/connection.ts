@@ -75,7 +75,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
   const prepare = statementCache(sqlite, snapshot);
   const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare, snapshot) });
   rawSqlite.set(db, sqlite);
-  sqliteConnections.set(db.getExecutor().adapter, { sqlite, prepare, snapshot });
+  sqliteConnections.set(db.getExecutor().adapter, { prepare, snapshot });
   const probe = new CommitProbe(config.databaseUrl);
   commitProbes.set(db, probe);
   return {
@@ -231,10 +231,10 @@ export class RowStatement {
 }
 
 /**
- * A SQLite database's handle and prepared-statement cache, by the Kysely adapter its root,
+ * A SQLite database's prepared-statement cache and shared read transaction, by the Kysely adapter its root,
  * the instances derived from it and its transactions share (precompiled statements run on them).
  */
-export const sqliteConnections = new WeakMap<object, { sqlite: SQLite.Database; prepare: (source: string) => RowStatement; snapshot: ReadSnapshot }>();
+export const sqliteConnections = new WeakMap<object, { prepare: (source: string) => RowStatement; snapshot: ReadSnapshot }>();
 
 /**
  * Preparing a statement costs more than running most of ours (Kysely's own SQLite driver
