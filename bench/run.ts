@@ -68,11 +68,16 @@ interface LoadSpec {
   path: (i: number) => string;
   body?: (i: number) => unknown;
   token: (i: number) => string;
+  /**
+   * The request counter, shared by every window of one scenario (warm-up and rounds): each window
+   * goes on where the last stopped instead of asking for the same ids again.
+   */
+  counter?: { next: number };
 }
 
 /** One autocannon run; every request is built fresh (rotating ids) by setupRequest. */
 async function load(spec: LoadSpec): Promise<LoadFigures> {
-  let i = 0;
+  const counter = spec.counter ?? { next: 0 };
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -80,7 +85,7 @@ async function load(spec: LoadSpec): Promise<LoadFigures> {
     requests: [
       {
         setupRequest: (req: any) => {
-          const n = i++;
+          const n = counter.next++;
           const headers: Record<string, string> = { api_access_token: spec.token(n) };
           const out: any = { ...req, method: spec.method, path: spec.path(n), headers };
           if (spec.body) {
@@ -321,7 +326,13 @@ async function main(): Promise<void> {
         continue;
       }
       const token = scenario.token ?? ((s: ScenarioSupport) => s.adminToken);
+      // Each scenario walks its own slice of the ids (support.firstRequest), so a scenario that
+      // writes (the reply adds messages to the conversations it visits) does not change what a
+      // later one reads: the messages scenario reads the dataset as generated.
+      // The slice is the scenario's place in the whole list, so a --scenarios subset walks the same ids.
+      const counter = { next: support.firstRequest(SCENARIOS.indexOf(scenario), SCENARIOS.length) };
       const spec = (d: number): LoadSpec => ({
+        counter,
         url: parley.url,
         connections,
         durationS: d,

@@ -50,6 +50,15 @@ export class ScenarioSupport {
     return 1 + ((i * 7919 + 13) % this.manifest.counts.conversations);
   }
 
+  /**
+   * Where scenario `index` of `count` starts its request counter: the scenarios divide the
+   * conversations between them (displayId maps consecutive counters to distinct conversations),
+   * so at medium scale each has ~18 000 requests before it reaches the next one's slice.
+   */
+  firstRequest(index: number, count: number): number {
+    return index * Math.floor(this.manifest.counts.conversations / Math.max(1, count));
+  }
+
   contactId(i: number): number {
     return this.manifest.firstContactId + ((i * 104729 + 7) % this.manifest.counts.contacts);
   }
