@@ -1,5 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
 import { precompiled } from '../../db/precompiled.js';
+import { PACKED, packedRow, packs, unpackRows } from '../../db/packed-rows.js';
 import type { Database } from '../../db/types.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
@@ -45,7 +46,10 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
   const before = blank(cursor.before) ? null : toI(cursor.before);
   const after = blank(cursor.after) ? null : toI(cursor.after);
   const filtered = !blank(cursor.filter_internal_messages);
-  if (before === null && after === null && !filtered) return (await latestMessages(db, conversation.id)).reverse();
+  if (before === null && after === null && !filtered) {
+    const latest = packs(db) ? unpackRows<MessagePartialRow>(await latestPacked(db, conversation.id), PACKED_NAMES) : await latestMessages(db, conversation.id);
+    return latest.reverse();
+  }
   let q = db.selectFrom('messages').select(MESSAGE_PARTIAL_COLUMNS).select(hasAttachments).where('conversation_id', '=', conversation.id);
   if (filtered) q = q.where('private', '=', 0).where('message_type', '!=', MESSAGE_TYPE.activity);
   if (after !== null && before !== null) {
@@ -61,8 +65,9 @@ export async function findMessages(db: Db, conversation: ConversationRow, cursor
 }
 
 /** Whether each message has attachments (an index probe per row; most have none, and then their lookup is skipped). */
-const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) =>
-  eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id')).as('has_attachments');
+const attachmentsExist = (eb: ExpressionBuilder<Database, 'messages'>) =>
+  eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id'));
+const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) => attachmentsExist(eb).as('has_attachments');
 
 // The default page (no cursor, no filter) is what clients ask for most: compiled once.
 const latestMessages = precompiled((db, conversationId: number) =>
@@ -70,6 +75,16 @@ const latestMessages = precompiled((db, conversationId: number) =>
     .selectFrom('messages')
     .select(MESSAGE_PARTIAL_COLUMNS)
     .select(hasAttachments)
+    .where('conversation_id', '=', conversationId)
+    .orderBy('id', 'desc')
+    .limit(LATEST_LIMIT),
+);
+// SQLite: the same page with each row's values packed into one JSON text (db/packed-rows.ts).
+const PACKED_NAMES = [...MESSAGE_PARTIAL_COLUMNS, 'has_attachments'];
+const latestPacked = precompiled((db, conversationId: number) =>
+  db
+    .selectFrom('messages')
+    .select((eb) => packedRow([...MESSAGE_PARTIAL_COLUMNS.map((c) => eb.ref(c)), attachmentsExist(eb)]).as(PACKED))
     .where('conversation_id', '=', conversationId)
     .orderBy('id', 'desc')
     .limit(LATEST_LIMIT),
