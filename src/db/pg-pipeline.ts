@@ -49,10 +49,25 @@ export class PipelinedPostgresDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const ahead = (connection as PipelinedConnection).takeCommitAhead();
+    if (ahead) {
+      const result = await ahead;
+      // A statement before it failed: PostgreSQL answers the COMMIT of the aborted transaction
+      // with ROLLBACK (not an error), and that statement's error reached its caller.
+      if (result.command !== 'COMMIT') throw new Error('the transaction committed ahead was rolled back');
+      return;
+    }
     await connection.executeQuery(CompiledQuery.raw('commit'));
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const ahead = (connection as PipelinedConnection).takeCommitAhead();
+    if (ahead) {
+      // The transaction ended with its COMMIT; that must have been a ROLLBACK (a statement failed).
+      const result = await ahead.catch(() => null);
+      if (result?.command === 'COMMIT') throw new Error('a transaction committed ahead of its end cannot roll back');
+      return;
+    }
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
@@ -94,8 +109,35 @@ class PipelinedConnection implements DatabaseConnection {
   private corked: CorkedSocket | null = null;
   private flushing = false;
   private broken = false;
+  /** The COMMIT sent with the transaction's last statements (commitAhead), awaited by commitTransaction. */
+  private committing: Promise<pg.QueryResult> | null = null;
 
   constructor(private readonly driver: PipelinedPostgresDriver) {}
+
+  /**
+   * Sends the transaction's COMMIT now, in the same write as the statements issued in this tick,
+   * instead of a round trip later when Kysely ends the transaction: for a caller that has issued
+   * its last statement and can no longer fail. Should one of those statements fail, PostgreSQL
+   * answers the COMMIT with ROLLBACK and the statement's caller gets its error, as usual. No
+   * statement may follow.
+   */
+  commitAhead(): void {
+    const client = this.client;
+    if (client === null || this.committing) throw new Error('commitAhead: no transaction to commit, or already committing');
+    this.holdWrites(client);
+    const begin = this.pendingBegin;
+    this.pendingBegin = null;
+    const commit = client.query('commit');
+    this.committing = begin === null ? commit : Promise.all([begin, commit]).then(([, result]) => result);
+    // Awaited by commitTransaction or rollbackTransaction; until then a failure is not unhandled.
+    this.committing.catch(() => undefined);
+  }
+
+  takeCommitAhead(): Promise<pg.QueryResult> | null {
+    const committing = this.committing;
+    this.committing = null;
+    return committing;
+  }
 
   async begin(client: pg.PoolClient, statement: string): Promise<void> {
     this.client = client;
@@ -108,6 +150,7 @@ class PipelinedConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const client = this.client;
     if (client === null) return toResult(await this.driver.shared(compiled.sql, compiled.parameters));
+    if (this.committing) throw new Error('a statement after the transaction was committed ahead (commitAhead)');
     this.holdWrites(client);
     const query = client.query(compiled.sql, [...compiled.parameters]);
     const begin = this.pendingBegin;
@@ -143,7 +186,7 @@ class PipelinedConnection implements DatabaseConnection {
     const client = this.client;
     if (client === null) return;
     this.corked?.uncork();
-    this.client = this.corked = this.pendingBegin = null;
+    this.client = this.corked = this.pendingBegin = this.committing = null;
     // A client whose connection failed is destroyed, not reused.
     client.release(this.broken);
   }

@@ -80,6 +80,20 @@ function inTransaction<O>(db: Kysely<Database>, query: CompiledQuery): Promise<O
     .then((result) => result.rows);
 }
 
+/**
+ * PostgreSQL (pipelined): the transaction `db`'s COMMIT leaves in the same write as the
+ * precompiled statements just issued (PipelinedConnection.commitAhead), a round trip sooner.
+ * For a caller that owns the transaction, has issued its last statement and has nothing left that
+ * can fail; `transaction().execute()` still resolves only once the COMMIT is answered. Elsewhere
+ * (SQLite, PG_PIPELINE=0, no precompiled statement yet on the transaction) it does nothing: the
+ * transaction commits when it ends, as usual.
+ */
+export function commitAhead(db: Kysely<Database>): void {
+  if (!db.isTransaction) return;
+  const connection = transactionConnections.get(db.getExecutor()) as (DatabaseConnection & { commitAhead?: () => void }) | undefined;
+  connection?.commitAhead?.();
+}
+
 interface Compiled {
   sql: string;
   template: readonly unknown[];

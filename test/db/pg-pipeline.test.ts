@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import { precompiled } from '../../src/db/precompiled.js';
+import { commitAhead, precompiled } from '../../src/db/precompiled.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 
 const backendPid = (db: Kysely<any>) => sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db).then((r) => r.rows[0].pid);
@@ -98,5 +98,38 @@ describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
     await Promise.all(ids.map((id) => db.transaction().execute((trx) => sql`insert into pipeline_notes (id, body) values (${id}, 'x')`.execute(trx))));
     const n = await sql<{ n: number }>`select count(*)::int as n from pipeline_notes where id >= 100`.execute(db);
     assert.equal(n.rows[0].n, 30);
+  });
+
+  test('commitAhead: the COMMIT leaves with the last statements; a failure among them still rolls everything back; nothing may follow it', async () => {
+    const read = await db.transaction().execute(async (trx) => {
+      const issued = Promise.all([insertNote(trx as never, 60, 'ahead') as Promise<unknown[]>, noteBody(trx as never, 60) as Promise<{ body: string }[]>]);
+      commitAhead(trx as never);
+      return (await issued)[1];
+    });
+    assert.deepEqual(read, [{ body: 'ahead' }]);
+    assert.deepEqual((await noteBody(db as never, 60)) as unknown[], [{ body: 'ahead' }], 'committed');
+
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        const issued = Promise.all([insertNote(trx as never, 61, 'kept?'), insertNote(trx as never, 60, 'dup')]);
+        commitAhead(trx as never);
+        return issued;
+      }),
+      /duplicate key/,
+    );
+    assert.deepEqual((await noteBody(db as never, 61)) as unknown[], [], 'the statement before the failing one was rolled back');
+
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await insertNote(trx as never, 62, 'x');
+        commitAhead(trx as never);
+        await sql`select 1`.execute(trx);
+      }),
+      /committed ahead/,
+    );
+    // The transaction had committed when the caller failed after it: that is reported, not hidden.
+    assert.deepEqual((await noteBody(db as never, 62)) as unknown[], [{ body: 'x' }]);
+    // The pool's clients are all usable afterwards.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => db.transaction().execute((trx) => insertNote(trx as never, 200 + i, 'after') as Promise<unknown[]>)));
   });
 });

@@ -3,7 +3,7 @@ import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json
 import type { Database, NewRow, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import { precompiled, precompiledRow } from '../../db/precompiled.js';
+import { commitAhead, precompiled, precompiledRow } from '../../db/precompiled.js';
 import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean } from '../../lib/params.js';
@@ -334,7 +334,14 @@ type BookkeepingMessage = Pick<
  * statements must run after the message's insert (the first-reply check counts the new message);
  * they may be issued before the insert is answered, as a transaction runs its statements in order.
  */
-async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: BookkeepingMessage, actor: Actor): Promise<Bookkeeping> {
+async function applyMessageBookkeeping(
+  trx: Db,
+  conv: ConversationRow,
+  message: BookkeepingMessage,
+  actor: Actor,
+  /** Called right after the transaction's last statement is issued, when this is it (commitAhead). */
+  lastStatementIssued?: () => void,
+): Promise<Bookkeeping> {
   const t = now();
   const changes: { status?: number; snoozed_until?: null; waiting_since?: number | null; first_reply_created_at?: number } = {};
   let statusChangedTo: string | null = null;
@@ -410,7 +417,11 @@ async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: 
 
   // The list's render version moves here, in the same row write, so the trigger that moves it
   // after any other update of the row (migration 0610) has nothing to do.
-  const [conversation] = await updateConversationActivity(trx, { ...changes, last_activity_at: message.created_at, updated_at: t, id: conv.id });
+  const updated = updateConversationActivity(trx, { ...changes, last_activity_at: message.created_at, updated_at: t, id: conv.id });
+  const contactActivity = message.sender_type === 'Contact' && message.sender_id !== null;
+  // Nothing follows this update: the transaction may commit with it.
+  if (!statusChangedTo && !contactActivity) lastStatementIssued?.();
+  const [conversation] = await updated;
 
   const activityMessages: MessageRow[] = [];
   if (statusChangedTo) {
@@ -422,8 +433,8 @@ async function applyMessageBookkeeping(trx: Db, conv: ConversationRow, message: 
   }
 
   // update_contact_activity
-  if (message.sender_type === 'Contact' && message.sender_id !== null) {
-    await trx.updateTable('contacts').set({ last_activity_at: t }).where('id', '=', message.sender_id).execute();
+  if (contactActivity) {
+    await trx.updateTable('contacts').set({ last_activity_at: t }).where('id', '=', message.sender_id!).execute();
   }
   return { conversation, statusChangedTo, activityMessages };
 }
@@ -532,6 +543,7 @@ async function writeMessage(
   draft: MessageDraft,
   sender: MessageSender | null,
   input: CreateMessageInput,
+  lastStatementIssued?: () => void,
 ): Promise<CreatedMessage> {
   const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conversation } = current;
   const { messageType, contentType, isPrivate, content, contentAttributes, additional } = draft;
@@ -584,7 +596,7 @@ async function writeMessage(
   if (attachmentValues.length === 0) {
     // The bookkeeping's statements go out right behind the insert (PostgreSQL: in one write,
     // db/precompiled.ts), instead of after its answer.
-    [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conversation, values, input.actor)]);
+    [[message], book] = await Promise.all([insertMessageRow(trx, values), applyMessageBookkeeping(trx, conversation, values, input.actor, lastStatementIssued)]);
   } else {
     [message] = await insertMessageRow(trx, values);
     for (const attachment of attachmentValues) {
@@ -596,7 +608,7 @@ async function writeMessage(
           .executeTakeFirstOrThrow(),
       );
     }
-    book = await applyMessageBookkeeping(trx, conversation, message, input.actor);
+    book = await applyMessageBookkeeping(trx, conversation, message, input.actor, lastStatementIssued);
   }
   return {
     message,
@@ -613,7 +625,15 @@ async function writeMessage(
  * `db` is not a transaction). Files must already be in storage; the caller removes them if
  * this throws. Emits nothing: call emitMessageCreated after the commit.
  */
-export async function insertMessage(db: Db, target: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage> {
+export async function insertMessage(
+  db: Db,
+  target: ConversationRow | ConversationRef,
+  input: CreateMessageInput,
+  /** The caller's transaction ends when this returns (createMessage's does): its COMMIT may leave with the last statement. */
+  options: { endsTransaction?: boolean } = {},
+): Promise<CreatedMessage> {
+  const owns = options.endsTransaction === true || !db.isTransaction;
+  const lastStatementIssued = (trx: Db) => (owns ? () => commitAhead(trx) : undefined);
   if (!('id' in target)) {
     return inTransaction(db, async (trx) => {
       if (!Number.isSafeInteger(target.displayId)) throw notFound();
@@ -622,7 +642,7 @@ export async function insertMessage(db: Db, target: ConversationRow | Conversati
       await target.authorize(current, trx);
       const draft = draftMessage(input);
       if (!isCallersReply(input)) throw new Error('a ConversationRef only creates outgoing messages of the caller');
-      return writeMessage(trx, current, draft, await resolveSender(trx, current, input, draft.messageType), input);
+      return writeMessage(trx, current, draft, await resolveSender(trx, current, input, draft.messageType), input, lastStatementIssued(trx));
     });
   }
   const conversation = target;
@@ -644,7 +664,7 @@ export async function insertMessage(db: Db, target: ConversationRow | Conversati
     // updates the conversation).
     const [current] = await conversationForMessage(trx, conversation.id);
     if (!current) throw notFound();
-    return writeMessage(trx, current, draft, sender, input);
+    return writeMessage(trx, current, draft, sender, input, lastStatementIssued(trx));
   });
 }
 
@@ -698,7 +718,7 @@ export function emitMessageCreated(ctx: AppContext, created: CreatedMessage): vo
 export async function createMessage(ctx: AppContext, conversation: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage> {
   let created: CreatedMessage;
   try {
-    created = await ctx.db.transaction().execute((trx) => insertMessage(trx, conversation, input));
+    created = await ctx.db.transaction().execute((trx) => insertMessage(trx, conversation, input, { endsTransaction: true }));
   } catch (error) {
     await removeStoredFiles(ctx, (input.files ?? []).map((f) => f.fileKey));
     throw error;
