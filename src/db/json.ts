@@ -6,6 +6,8 @@ export function parseJson<T>(value: unknown, fallback: T): T {
   if (value === null || value === undefined) return fallback;
   if (typeof value === 'string') {
     if (value === '') return fallback;
+    // Most JSON columns hold an empty object (a message's content_attributes, a contact's attributes).
+    if (value === '{}') return {} as T;
     try {
       return JSON.parse(value) as T;
     } catch {
