@@ -146,8 +146,12 @@ export async function presentContacts(
   });
 }
 
+/** The columns Contact#push_event_data shows (a narrower read where only that shape is rendered). */
+export const CONTACT_PUSH_COLUMNS = ['id', 'name', 'email', 'phone_number', 'identifier', 'avatar_url', 'blocked', 'additional_attributes', 'custom_attributes'] as const;
+export type ContactPushRow = Pick<ContactRow, (typeof CONTACT_PUSH_COLUMNS)[number]>;
+
 /** Contact#push_event_data: `meta.sender` of a conversation, `sender` of a message, realtime payloads. */
-export function contactPushData(contact: ContactRow): Record<string, unknown> {
+export function contactPushData(contact: ContactPushRow): Record<string, unknown> {
   return {
     additional_attributes: parseJson<JsonObject>(contact.additional_attributes, {}),
     custom_attributes: parseJson<JsonObject>(contact.custom_attributes, {}),

@@ -1,4 +1,4 @@
-import { precompiled } from '../../db/precompiled.js';
+import { precompiled, precompiledVariants } from '../../db/precompiled.js';
 import { EventEmitter } from 'node:events';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Db } from '../../context.js';
@@ -45,6 +45,36 @@ export async function findConversation(db: Db, accountId: number, displayId: num
   const [row] = await conversationByDisplayId(db, accountId, displayId);
   if (!row) throw notFound();
   return row;
+}
+
+/** What canViewConversation reads: every narrower read of a conversation for a request includes it. */
+const AUTHORIZED_BY = ['account_id', 'inbox_id', 'team_id'] as const;
+type ConversationColumn = keyof ConversationRow;
+export type ConversationPart<C extends ConversationColumn> = Pick<ConversationRow, C | (typeof AUTHORIZED_BY)[number]>;
+
+const conversationColumnsByDisplayId = precompiledVariants(
+  (columns: readonly ConversationColumn[]) => columns.join(','),
+  (columns) => (db, accountId: number, displayId: number) =>
+    db.selectFrom('conversations').select(columns).where('account_id', '=', accountId).where('display_id', '=', displayId),
+);
+
+/**
+ * loadConversationForRequest reading only `columns` (a route that renders a few of the row's 29:
+ * the messages index). The same 404 and 401, in the same order.
+ */
+export async function loadConversationPartForRequest<C extends ConversationColumn>(
+  ctx: AppContext,
+  request: FastifyRequest,
+  displayId: number,
+  columns: readonly C[],
+): Promise<ConversationPart<C>> {
+  if (!Number.isSafeInteger(displayId)) throw notFound();
+  const wanted = [...new Set<ConversationColumn>([...columns, ...AUTHORIZED_BY])];
+  const [row] = await conversationColumnsByDisplayId(wanted, ctx.db, currentAccount(request).id, displayId);
+  if (!row) throw notFound();
+  const conversation = row as ConversationPart<C>;
+  if (!(await canViewConversation(ctx, request, conversation))) throw unauthorized();
+  return conversation;
 }
 
 /**

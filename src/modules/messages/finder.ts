@@ -7,7 +7,7 @@ import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
 import { MESSAGE_PARTIAL_COLUMNS, userSenderData, type MessagePartialRow } from './presenter.js';
 import { labelsOf } from '../conversations/presenter.js';
-import { contactPushData, type ContactRow } from '../contacts/presenter.js';
+import { CONTACT_PUSH_COLUMNS, contactPushData, type ContactPushRow } from '../contacts/presenter.js';
 import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow } from './service.js';
 
 export const LATEST_LIMIT = 20;
@@ -42,7 +42,7 @@ const blank = (v: string | undefined): v is undefined => v === undefined || v.tr
  * (conversation_id, id) index from one end, so the size of the conversation does not matter.
  * Only the partial's columns are read (processed_message_content alone doubles a page's text).
  */
-export async function findMessages(db: Db, conversation: ConversationRow, cursor: MessageCursor): Promise<MessagePartialRow[]> {
+export async function findMessages(db: Db, conversation: Pick<ConversationRow, 'id'>, cursor: MessageCursor): Promise<MessagePartialRow[]> {
   const before = blank(cursor.before) ? null : toI(cursor.before);
   const after = blank(cursor.after) ? null : toI(cursor.after);
   const filtered = !blank(cursor.filter_internal_messages);
@@ -89,15 +89,28 @@ const latestPacked = precompiled((db, conversationId: number) =>
     .orderBy('id', 'desc')
     .limit(LATEST_LIMIT),
 );
-const contactById = precompiled((db, id: number) => db.selectFrom('contacts').selectAll().where('id', '=', id));
+const contactById = precompiled((db, id: number) => db.selectFrom('contacts').select(CONTACT_PUSH_COLUMNS).where('id', '=', id));
 
-/** The conversation's contact (the meta shows it, and it is usually the sender of the incoming messages). */
-export async function findConversationContact(db: Db, conversation: ConversationRow): Promise<ContactRow | undefined> {
+/** The columns of the conversation the messages index reads (its page, meta and authorization). */
+export const MESSAGES_CONVERSATION_COLUMNS = [
+  'id',
+  'display_id',
+  'contact_id',
+  'assignee_id',
+  'additional_attributes',
+  'cached_label_list',
+  'agent_last_seen_at',
+  'assignee_last_seen_at',
+] as const;
+type MessagesConversation = Pick<ConversationRow, (typeof MESSAGES_CONVERSATION_COLUMNS)[number] | 'account_id'>;
+
+/** The conversation's contact as message senders show it (the meta shows it, and it is usually the sender of the incoming messages). */
+export async function findConversationContact(db: Db, conversation: Pick<ConversationRow, 'contact_id'>): Promise<ContactPushRow | undefined> {
   return (await contactById(db, conversation.contact_id))[0];
 }
 
 /** messages/index.json.jbuilder's meta, for the conversation and its contact (findConversationContact). */
-export async function messagesMeta(db: Db, conversation: ConversationRow, contact: ContactRow | undefined, authEpoch?: number): Promise<Record<string, unknown>> {
+export async function messagesMeta(db: Db, conversation: MessagesConversation, contact: ContactPushRow | undefined, authEpoch?: number): Promise<Record<string, unknown>> {
   // Conversation#cached_label_list_array: every tagging change of a conversation rewrites its
   // cached list in the same transaction, so the list is the labels (as in the conversation list).
   const meta: Record<string, unknown> = {

@@ -7,7 +7,7 @@ import { EpochCache } from '../../db/epochs.js';
 import { readAuthEpoch } from '../../auth/cache.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
 import { userPushData } from '../users/presenter.js';
-import { contactPushData, type ContactRow } from '../contacts/presenter.js';
+import { contactPushData, type ContactPushRow } from '../contacts/presenter.js';
 import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
 import { attachmentUrl } from './files.js';
 
@@ -105,7 +105,7 @@ const attachmentsOfMessages = precompiledVariants(
 
 async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOptions): Promise<MessageContext> {
   const { displayIds: knownDisplayIds, authEpoch } = options;
-  const knownContacts = new Map((options.contacts ?? []).map((c) => [c.id, c]));
+  const knownContacts = new Map<number, ContactPushRow>((options.contacts ?? []).map((c) => [c.id, c]));
   const ids = rows.filter((r) => r.has_attachments === undefined || Boolean(r.has_attachments)).map((r) => r.id);
   // Conversation display ids the caller already has need no query.
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))].filter((id) => !knownDisplayIds?.has(id));
@@ -220,8 +220,8 @@ export interface PresentOptions {
   displayIds?: Map<number, number>;
   /** The request's auth epoch when it has one (saves reading it again for the sender cache). */
   authEpoch?: number;
-  /** Contact rows the caller already has (a conversation's contact): not read again as senders. */
-  contacts?: ContactRow[];
+  /** Contacts the caller already has (a conversation's contact): not read again as senders. */
+  contacts?: ContactPushRow[];
   /** Every attachment of these messages, when the caller has them (it just created them). */
   attachments?: AttachmentRow[];
 }

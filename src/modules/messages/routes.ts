@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import type { Principal } from '../../auth/guard.js';
 import { pageNumber } from '../../lib/params.js';
-import { conversationRefForRequest, loadConversationForRequest } from '../conversations/service.js';
-import { findConversationContact, findMessages, listConversationAttachments, messagesMeta } from './finder.js';
+import { conversationRefForRequest, loadConversationForRequest, loadConversationPartForRequest } from '../conversations/service.js';
+import { findConversationContact, findMessages, listConversationAttachments, messagesMeta, MESSAGES_CONVERSATION_COLUMNS } from './finder.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
 import { presentConversationAttachments, presentMessage, presentMessages } from './presenter.js';
 import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
@@ -53,7 +53,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const base = '/conversations/:conversation_id';
 
   app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
-    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const conversation = await loadConversationPartForRequest(ctx, request, displayId(request.params.conversation_id), MESSAGES_CONVERSATION_COLUMNS);
     const [rows, contact] = await Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]);
     const displayIds = new Map([[conversation.id, conversation.display_id]]);
     const { authEpoch } = request;
