@@ -91,6 +91,48 @@ const latestPacked = precompiled((db, conversationId: number) =>
 );
 const contactById = precompiled((db, id: number) => db.selectFrom('contacts').select(CONTACT_PUSH_COLUMNS).where('id', '=', id));
 
+// PostgreSQL: the same reads asked for by the conversation's display id (readAheadByDisplayId).
+const conversationIdOf = (eb: ExpressionBuilder<Database, 'messages' | 'contacts'>, accountId: number, displayId: number) =>
+  eb.selectFrom('conversations').where('conversations.account_id', '=', accountId).where('conversations.display_id', '=', displayId);
+const latestMessagesByDisplayId = precompiled((db, accountId: number, displayId: number) =>
+  db
+    .selectFrom('messages')
+    .select(MESSAGE_PARTIAL_COLUMNS)
+    .select(hasAttachments)
+    .where('conversation_id', '=', (eb) => conversationIdOf(eb, accountId, displayId).select('conversations.id'))
+    .orderBy('id', 'desc')
+    .limit(LATEST_LIMIT),
+);
+const contactByDisplayId = precompiled((db, accountId: number, displayId: number) =>
+  db
+    .selectFrom('contacts')
+    .select(CONTACT_PUSH_COLUMNS)
+    .where('id', '=', (eb) => conversationIdOf(eb, accountId, displayId).select('conversations.contact_id')),
+);
+
+/**
+ * PostgreSQL: the messages index's default page and the conversation's contact, asked for by the
+ * conversation's display id in the same turn as the conversation itself, so the three leave in one
+ * pipelined write and come back in one round trip instead of two (db/pg-pipeline.ts). The caller
+ * shows them only once it has found and authorized the conversation. Null on SQLite, whose reads
+ * cost no round trip (the extra lookup of the display id would only add to them), and for a page
+ * with a cursor.
+ */
+export function readAheadByDisplayId(
+  db: Db,
+  accountId: number,
+  displayId: number,
+  cursor: MessageCursor,
+): Promise<[MessagePartialRow[], ContactPushRow | undefined]> | null {
+  if (packs(db) || !Number.isSafeInteger(displayId) || !blank(cursor.before) || !blank(cursor.after) || !blank(cursor.filter_internal_messages)) return null;
+  const read = Promise.all([latestMessagesByDisplayId(db, accountId, displayId), contactByDisplayId(db, accountId, displayId)]).then(
+    ([rows, [contact]]): [MessagePartialRow[], ContactPushRow | undefined] => [rows.reverse(), contact],
+  );
+  // Not awaited when the conversation is missing or not the caller's.
+  read.catch(() => undefined);
+  return read;
+}
+
 /** The columns of the conversation the messages index reads (its page, meta and authorization). */
 export const MESSAGES_CONVERSATION_COLUMNS = [
   'id',

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
-import type { Principal } from '../../auth/guard.js';
+import { currentAccount, type Principal } from '../../auth/guard.js';
 import { pageNumber } from '../../lib/params.js';
 import { conversationRefForRequest, loadConversationForRequest, loadConversationPartForRequest } from '../conversations/service.js';
-import { findConversationContact, findMessages, listConversationAttachments, messagesMeta, MESSAGES_CONVERSATION_COLUMNS } from './finder.js';
+import { findConversationContact, findMessages, listConversationAttachments, messagesMeta, MESSAGES_CONVERSATION_COLUMNS, readAheadByDisplayId } from './finder.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
 import { presentConversationAttachments, presentMessage, presentMessages } from './presenter.js';
 import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
@@ -53,8 +53,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const base = '/conversations/:conversation_id';
 
   app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
-    const conversation = await loadConversationPartForRequest(ctx, request, displayId(request.params.conversation_id), MESSAGES_CONVERSATION_COLUMNS);
-    const [rows, contact] = await Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]);
+    const id = displayId(request.params.conversation_id);
+    const ahead = readAheadByDisplayId(ctx.db, currentAccount(request).id, id, request.query);
+    const conversation = await loadConversationPartForRequest(ctx, request, id, MESSAGES_CONVERSATION_COLUMNS);
+    const [rows, contact] = await (ahead ?? Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]));
     const displayIds = new Map([[conversation.id, conversation.display_id]]);
     const { authEpoch } = request;
     const [meta, payload] = await Promise.all([
