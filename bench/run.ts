@@ -279,6 +279,7 @@ async function main(): Promise<void> {
   const scenarios = wanted ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
   const log = (line: string) => console.log(line);
 
+  const startedAt = new Date().toISOString();
   // A shared machine: the load before the run says how much the figures can be trusted.
   const loadAvgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const { manifest, target: cached, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
@@ -359,7 +360,7 @@ async function main(): Promise<void> {
       scale,
       engine,
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      startedAt: new Date().toISOString(),
+      startedAt,
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${platform()} ${release()}`, loadAvgAtStart },
       settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired, rounds: paired ? rounds : 1 },
       dataset: { generationMs: manifest.generationMs, reused, counts: manifest.counts },
