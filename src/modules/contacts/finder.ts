@@ -74,8 +74,9 @@ interface SearchPattern {
   pattern: string;
 }
 
-function searchPattern(ctx: AppContext, q: string): SearchPattern {
+function searchPattern(ctx: AppContext, q: string, dense = false): SearchPattern {
   const needle = q.trim().toLowerCase();
+  if (dense && ctx.engine === 'postgres') return { kind: 'contains', pattern: needle };
   // eslint-disable-next-line no-control-regex
   if (ctx.engine === 'sqlite' && [...needle].length >= 3 && !/[\u0000-\u001f]/.test(needle)) {
     return { kind: 'match', pattern: `"${needle.replace(/"/g, '""')}"` };
@@ -156,14 +157,9 @@ async function estimatedSearchRows(ctx: AppContext): Promise<number | null> {
 }
 
 async function searchPage(ctx: AppContext, accountId: number, q: string, offset: number, count: number): Promise<ContactRow[]> {
-  let { kind, pattern } = searchPattern(ctx, q);
-  if (ctx.engine === 'postgres' && count > 0) {
-    const rows = await estimatedSearchRows(ctx);
-    if (rows !== null && ((offset + RESULTS_PER_PAGE) * rows) / count <= DENSE_WALK_ROWS) {
-      kind = 'contains';
-      pattern = q.trim().toLowerCase();
-    }
-  }
+  const rows = ctx.engine === 'postgres' && count > 0 ? await estimatedSearchRows(ctx) : null;
+  const dense = rows !== null && ((offset + RESULTS_PER_PAGE) * rows) / count <= DENSE_WALK_ROWS;
+  const { kind, pattern } = searchPattern(ctx, q, dense);
   return searchPages({ engine: ctx.engine, kind, offset }, ctx.db, accountId, pattern) as ContactRow[] | Promise<ContactRow[]>;
 }
 

@@ -1,4 +1,4 @@
-import { precompiled, precompiledVariants } from '../../db/precompiled.js';
+import { precompiled } from '../../db/precompiled.js';
 import { EventEmitter } from 'node:events';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Db } from '../../context.js';
@@ -52,11 +52,21 @@ const AUTHORIZED_BY = ['account_id', 'inbox_id', 'team_id'] as const;
 type ConversationColumn = keyof ConversationRow;
 export type ConversationPart<C extends ConversationColumn> = Pick<ConversationRow, C | (typeof AUTHORIZED_BY)[number]>;
 
-const conversationColumnsByDisplayId = precompiledVariants(
-  (columns: readonly ConversationColumn[]) => columns.join(','),
-  (columns) => (db, accountId: number, displayId: number) =>
-    db.selectFrom('conversations').select(columns).where('account_id', '=', accountId).where('display_id', '=', displayId),
-);
+// One compiled statement per column list: the lists are constants of the routes, so a request
+// neither joins them into a key nor merges them with AUTHORIZED_BY again.
+const conversationColumnsByDisplayId = new WeakMap<readonly ConversationColumn[], (db: Db, accountId: number, displayId: number) => ConversationRow[] | Promise<ConversationRow[]>>();
+
+function conversationColumnsQuery(columns: readonly ConversationColumn[]) {
+  let query = conversationColumnsByDisplayId.get(columns);
+  if (!query) {
+    const wanted = [...new Set<ConversationColumn>([...columns, ...AUTHORIZED_BY])];
+    query = precompiled((db, accountId: number, displayId: number) =>
+      db.selectFrom('conversations').select(wanted).where('account_id', '=', accountId).where('display_id', '=', displayId),
+    ) as (db: Db, accountId: number, displayId: number) => ConversationRow[] | Promise<ConversationRow[]>;
+    conversationColumnsByDisplayId.set(columns, query);
+  }
+  return query;
+}
 
 /**
  * loadConversationForRequest reading only `columns` (a route that renders a few of the row's 29:
@@ -69,8 +79,7 @@ export async function loadConversationPartForRequest<C extends ConversationColum
   columns: readonly C[],
 ): Promise<ConversationPart<C>> {
   if (!Number.isSafeInteger(displayId)) throw notFound();
-  const wanted = [...new Set<ConversationColumn>([...columns, ...AUTHORIZED_BY])];
-  const [row] = await conversationColumnsByDisplayId(wanted, ctx.db, currentAccount(request).id, displayId);
+  const [row] = await conversationColumnsQuery(columns)(ctx.db, currentAccount(request).id, displayId);
   if (!row) throw notFound();
   const conversation = row as ConversationPart<C>;
   if (!(await canViewConversation(ctx, request, conversation))) throw unauthorized();

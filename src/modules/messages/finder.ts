@@ -1,4 +1,4 @@
-import type { ExpressionBuilder } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import { precompiled } from '../../db/precompiled.js';
 import { PACKED, packedRow, packs, unpackRows } from '../../db/packed-rows.js';
 import type { Database } from '../../db/types.js';
@@ -69,25 +69,16 @@ const attachmentsExist = (eb: ExpressionBuilder<Database, 'messages'>) =>
   eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id'));
 const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) => attachmentsExist(eb).as('has_attachments');
 
-// The default page (no cursor, no filter) is what clients ask for most: compiled once.
-const latestMessages = precompiled((db, conversationId: number) =>
-  db
-    .selectFrom('messages')
-    .select(MESSAGE_PARTIAL_COLUMNS)
-    .select(hasAttachments)
-    .where('conversation_id', '=', conversationId)
-    .orderBy('id', 'desc')
-    .limit(LATEST_LIMIT),
-);
+/** The default page (no cursor, no filter), what clients ask for most, of the conversation `which` picks: its columns are the caller's. */
+const latestPage = (db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, 'messages'>) => Expression<SqlBool>) =>
+  db.selectFrom('messages').where(which).orderBy('id', 'desc').limit(LATEST_LIMIT);
+const byId = (conversationId: number) => (eb: ExpressionBuilder<Database, 'messages'>) => eb('conversation_id', '=', conversationId);
+
+const latestMessages = precompiled((db, conversationId: number) => latestPage(db, byId(conversationId)).select(MESSAGE_PARTIAL_COLUMNS).select(hasAttachments));
 // SQLite: the same page with each row's values packed into one JSON text (db/packed-rows.ts).
 const PACKED_NAMES = [...MESSAGE_PARTIAL_COLUMNS, 'has_attachments'];
 const latestPacked = precompiled((db, conversationId: number) =>
-  db
-    .selectFrom('messages')
-    .select((eb) => packedRow([...MESSAGE_PARTIAL_COLUMNS.map((c) => eb.ref(c)), attachmentsExist(eb)]).as(PACKED))
-    .where('conversation_id', '=', conversationId)
-    .orderBy('id', 'desc')
-    .limit(LATEST_LIMIT),
+  latestPage(db, byId(conversationId)).select((eb) => packedRow([...MESSAGE_PARTIAL_COLUMNS.map((c) => eb.ref(c)), attachmentsExist(eb)]).as(PACKED)),
 );
 const contactById = precompiled((db, id: number) => db.selectFrom('contacts').select(CONTACT_PUSH_COLUMNS).where('id', '=', id));
 
@@ -95,13 +86,9 @@ const contactById = precompiled((db, id: number) => db.selectFrom('contacts').se
 const conversationIdOf = (eb: ExpressionBuilder<Database, 'messages' | 'contacts'>, accountId: number, displayId: number) =>
   eb.selectFrom('conversations').where('conversations.account_id', '=', accountId).where('conversations.display_id', '=', displayId);
 const latestMessagesByDisplayId = precompiled((db, accountId: number, displayId: number) =>
-  db
-    .selectFrom('messages')
+  latestPage(db, (eb) => eb('conversation_id', '=', conversationIdOf(eb, accountId, displayId).select('conversations.id')))
     .select(MESSAGE_PARTIAL_COLUMNS)
-    .select(hasAttachments)
-    .where('conversation_id', '=', (eb) => conversationIdOf(eb, accountId, displayId).select('conversations.id'))
-    .orderBy('id', 'desc')
-    .limit(LATEST_LIMIT),
+    .select(hasAttachments),
 );
 const contactByDisplayId = precompiled((db, accountId: number, displayId: number) =>
   db
