@@ -1,0 +1,12 @@
+import { listMessages } from './messages/reads.js';
+
+/**
+ * The read handlers a read worker may answer (offload/pool.ts), by name. Each is a route's whole
+ * handler: it reads, never writes or emits, and returns the JSON body (or throws an HttpError).
+ * A route serves one with `readRoute(ctx, name)`; without workers it runs on the request thread.
+ */
+export const READ_HANDLERS = {
+  'messages.index': listMessages,
+} as const;
+
+export type ReadName = keyof typeof READ_HANDLERS;
