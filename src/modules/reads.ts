@@ -1,3 +1,5 @@
+import { filterContacts, listContacts, searchContacts } from './contacts/reads.js';
+import { conversationsMeta, listConversations, showConversation } from './conversations/reads.js';
 import { listMessages } from './messages/reads.js';
 
 /**
@@ -6,6 +8,12 @@ import { listMessages } from './messages/reads.js';
  * A route serves one with `readRoute(ctx, name)`; without workers it runs on the request thread.
  */
 export const READ_HANDLERS = {
+  'contacts.index': listContacts,
+  'contacts.search': searchContacts,
+  'contacts.filter': filterContacts,
+  'conversations.index': listConversations,
+  'conversations.meta': conversationsMeta,
+  'conversations.show': showConversation,
   'messages.index': listMessages,
 } as const;
 

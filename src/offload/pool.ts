@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../lib/errors.js';
 import { READ_HANDLERS, type ReadName } from '../modules/reads.js';
-import { encodeResult, type ReadReply, type ReadRequest, type ReadResult, type WorkerMessage } from './protocol.js';
+import { onPresenceChange, presenceMarks } from '../realtime/presence.js';
+import { encodeResult, type PresenceMessage, type ReadReply, type ReadRequest, type ReadResult, type WorkerMessage } from './protocol.js';
 
 /**
  * SQLite: read-only routes answered by worker threads, each on a connection of its own.
@@ -83,7 +84,7 @@ class ReadWorker {
 }
 
 export class ReadPool {
-  private readonly workers: ReadWorker[] = [];
+  readonly workers: ReadWorker[] = [];
   private closing = false;
   /** Reads the workers have answered (tests check that a route went through one). */
   answered = 0;
@@ -92,15 +93,26 @@ export class ReadPool {
   private readonly tuner: NodeJS.Timeout;
   private lastMain: EventLoopUtilization = performance.eventLoopUtilization();
   private readonly lastWorker = new Map<ReadWorker, EventLoopUtilization>();
+  /** Presence changes not yet sent to the workers (each is sent before the next read leaves). */
+  private readonly presenceMarks = new Map<string, number>();
+  private presenceCleared = false;
+  private readonly stopListening: () => void;
 
   constructor(config: Config, size: number, onStop: (error: Error) => void) {
-    // Under tsx (tests, development) the worker runs its TypeScript source the same way.
-    const file = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+    const [entry, options] = workerEntry();
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(file, { workerData: { config } });
+      const worker = new Worker(entry, { ...options, workerData: { config } });
       worker.unref();
+      // Queued until the worker listens: it starts from the marks held now, then gets every later one.
+      worker.postMessage({ presence: { marks: presenceMarks() } } satisfies PresenceMessage);
       this.workers.push(new ReadWorker(worker, (error) => this.closing || onStop(error)));
     }
+    this.stopListening = onPresenceChange((change) => {
+      if ('cleared' in change) {
+        this.presenceCleared = true;
+        this.presenceMarks.clear();
+      } else for (const [k, at] of change.marks) this.presenceMarks.set(k, at);
+    });
     this.tuner = setInterval(() => this.tune(), TUNE_MS);
     this.tuner.unref();
   }
@@ -109,7 +121,20 @@ export class ReadPool {
   pick(): ReadWorker | null {
     let best: ReadWorker | null = null;
     for (const w of this.workers) if (w.ready && (best === null || w.pending.size < best.pending.size)) best = w;
-    return best !== null && best.pending.size < this.limit ? best : null;
+    if (best === null || best.pending.size >= this.limit) return null;
+    this.sendPresence();
+    return best;
+  }
+
+  /** Brings every worker's presence up to the request thread's, ahead of the read about to leave. */
+  private sendPresence(): void {
+    if (!this.presenceCleared && this.presenceMarks.size === 0) return;
+    const changes: PresenceMessage[] = [];
+    if (this.presenceCleared) changes.push({ presence: { cleared: true } });
+    if (this.presenceMarks.size > 0) changes.push({ presence: { marks: [...this.presenceMarks] } });
+    this.presenceCleared = false;
+    this.presenceMarks.clear();
+    for (const w of this.workers) if (w.alive) for (const change of changes) w.worker.postMessage(change);
   }
 
   /** Moves the limit one step towards equal busyness of the request thread and the workers. */
@@ -146,8 +171,20 @@ export class ReadPool {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.tuner);
+    this.stopListening();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
+}
+
+/**
+ * The worker's script: the compiled worker.js, or under tsx (tests, development) its TypeScript
+ * source, loaded through tsx's loader (a worker thread does not inherit the one `--import tsx` registered).
+ */
+function workerEntry(): [string | URL, { eval?: boolean }] {
+  if (!import.meta.url.endsWith('.ts')) return [new URL('./worker.js', import.meta.url), {}];
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = new URL('./worker.ts', import.meta.url).href;
+  return [`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, { eval: true }];
 }
 
 /** How many read workers a configuration gets: SQLite only (PostgreSQL does its work in its own processes). */

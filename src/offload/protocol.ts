@@ -1,6 +1,7 @@
 import type { RequestScope } from '../auth/guard.js';
 import { HttpError } from '../lib/errors.js';
 import type { ReadName } from '../modules/reads.js';
+import type { PresenceChange } from '../realtime/presence.js';
 
 /**
  * What a read handler receives: the parsed request and what the hooks learnt of its caller. It is
@@ -19,6 +20,11 @@ export interface WorkerMessage {
   id: number;
   name: ReadName;
   request: ReadRequest;
+}
+
+/** Presence marks made on the request thread since the last message (realtime/presence.ts). */
+export interface PresenceMessage {
+  presence: PresenceChange;
 }
 
 export type ReadReply = ({ id: number } & ReadResult) | { id: number; error: { message: string; stack?: string } };

@@ -2,15 +2,11 @@ import type { Static } from '@sinclair/typebox';
 import { currentAccount } from '../../auth/guard.js';
 import type { AppContext } from '../../context.js';
 import type { ReadRequest } from '../../offload/protocol.js';
+import { displayId } from '../conversations/reads.js';
 import { loadConversationPartForRequest } from '../conversations/service.js';
 import { findConversationContact, findMessages, messagesMeta, MESSAGES_CONVERSATION_COLUMNS, readAheadByDisplayId } from './finder.js';
 import { presentMessages } from './presenter.js';
 import type { ConversationParams, MessagesQuery } from './schemas.js';
-
-/** Conversations are addressed by display id; anything that is not one is simply not found. */
-export function displayId(raw: string): number {
-  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
-}
 
 /** MessagesController#index (GET …/conversations/:conversation_id/messages): the page and its meta. */
 export async function listMessages(ctx: AppContext, request: ReadRequest<Static<typeof ConversationParams>, Static<typeof MessagesQuery>>) {

@@ -6,7 +6,7 @@ import { pageNumber } from '../../lib/params.js';
 import { readRoute } from '../../offload/pool.js';
 import { conversationRefForRequest, loadConversationForRequest } from '../conversations/service.js';
 import { listConversationAttachments } from './finder.js';
-import { displayId } from './reads.js';
+import { displayId } from '../conversations/reads.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
 import { presentConversationAttachments, presentMessage } from './presenter.js';
 import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
