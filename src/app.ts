@@ -8,7 +8,6 @@ import type { AppContext } from './context.js';
 import { openStore, type Store } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
-import { ReadPool, readWorkerCount } from './offload/pool.js';
 import { lazyValidatorFactory } from './lib/lazy-validation.js';
 import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
 import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
@@ -89,11 +88,6 @@ export async function buildApp(
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const ctx: AppContext = { db: store.db, engine: store.engine, config, events: new EventBus(), log: app.log as never };
-  const readWorkers = readWorkerCount(config);
-  if (readWorkers > 0) {
-    // A worker that stops leaves its reads to the request thread (offload/pool.ts).
-    ctx.readPool = new ReadPool(config, readWorkers, (error) => app.log.error({ err: error }, 'a read worker stopped'));
-  }
   app.decorate('ctx', ctx);
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
@@ -185,7 +179,6 @@ export async function buildApp(
   );
 
   app.addHook('onClose', async () => {
-    await ctx.readPool?.close();
     await store.close();
   });
 

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -13,8 +12,6 @@ export interface Config {
   pgSchema?: string;
   /** SQLite's page cache, in MiB: pages read more than once are served from process memory. */
   sqliteCacheMb?: number;
-  /** SQLite: worker threads that answer the heaviest reads (offload/pool.ts); 0 answers them all on the request thread. */
-  readWorkers: number;
   redisUrl?: string;
   logLevel: string;
   corsOrigins: string[] | boolean;
@@ -68,8 +65,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     pgSchema: env.PARLEY_PG_SCHEMA || undefined,
     sqliteCacheMb: int(env, 'SQLITE_CACHE_MB', DEFAULT_SQLITE_CACHE_MB),
-    // One core stays with the request thread; up to four workers on the others.
-    readWorkers: int(env, 'READ_WORKERS', Math.min(4, availableParallelism() - 1)),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     corsOrigins: cors === undefined || cors === '' ? false : cors === '*' ? true : cors.split(',').map((s) => s.trim()),

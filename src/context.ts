@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Config, Engine } from './config.js';
 import type { Database } from './db/types.js';
 import type { EventBus } from './events/bus.js';
-import type { ReadPool } from './offload/pool.js';
 
 /** What every service receives: the database, its engine, the configuration and the event bus. */
 export interface AppContext {
@@ -12,8 +11,6 @@ export interface AppContext {
   config: Config;
   events: EventBus;
   log: Logger;
-  /** SQLite's read workers (offload/pool.ts), when the configuration has any. */
-  readPool?: ReadPool;
 }
 
 /** A database handle that may be the root connection or an open transaction. */

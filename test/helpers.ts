@@ -71,8 +71,6 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   config.logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
   const { app, ctx } = await buildApp(config, { logger: process.env.TEST_LOG_LEVEL !== undefined });
   await app.ready();
-  // Read routes go through the read workers (offload/pool.ts) from the first request on.
-  await ctx.readPool?.started();
 
   const t: TestApp = {
     app,

@@ -38,11 +38,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openStore(
-  config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb'>,
-  /** SQLite: a read-only connection beside the server's (a read worker's, offload/): no checkpoints of its own. */
-  options: { readOnly?: boolean } = {},
-): Store {
+export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb'>): Store {
   if (config.engine === 'postgres') {
     // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts); PG_PIPELINE=0
     // sends one at a time per connection, as Kysely's own driver does (for a proxy that cannot take it).
@@ -60,11 +56,10 @@ export function openStore(
     if (pipeline) pipelinedAdapters.add(db.getExecutor().adapter);
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
-  const readOnly = options.readOnly === true;
-  if (!readOnly) mkdirSync(dirname(config.databaseUrl), { recursive: true });
-  const sqlite = new (loadSqlite())(config.databaseUrl, { readonly: readOnly });
+  mkdirSync(dirname(config.databaseUrl), { recursive: true });
+  const sqlite = new (loadSqlite())(config.databaseUrl);
   // WAL lets the CLI and the server share the file; busy_timeout turns lock contention into a short wait.
-  if (!readOnly) sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
@@ -72,12 +67,10 @@ export function openStore(
   sqlite.pragma('temp_store = MEMORY');
   // Checkpoints run in a worker thread (checkpointer.ts); this connection's own, at a higher mark
   // than SQLite's 1 000 pages, only bounds the WAL when the worker falls behind.
-  if (!readOnly) sqlite.pragma(`wal_autocheckpoint = ${WAL_PAGES_BOUND}`);
-  const checkpointer = readOnly
-    ? null
-    : startCheckpointer(config.databaseUrl, (error) => {
-        process.emitWarning(`SQLite checkpoint worker stopped: ${error.message}`);
-      });
+  sqlite.pragma(`wal_autocheckpoint = ${WAL_PAGES_BOUND}`);
+  const checkpointer = startCheckpointer(config.databaseUrl, (error) => {
+    process.emitWarning(`SQLite checkpoint worker stopped: ${error.message}`);
+  });
   const snapshot = new ReadSnapshot(sqlite);
   const prepare = statementCache(sqlite, snapshot);
   const db = new Kysely<Database>({ dialect: new ParleySqliteDialect(sqlite, prepare, snapshot) });
@@ -89,7 +82,7 @@ export function openStore(
     db,
     engine: 'sqlite',
     close: async () => {
-      await checkpointer?.stop();
+      await checkpointer.stop();
       await db.destroy();
       probe.close();
     },

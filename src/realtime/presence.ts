@@ -1,8 +1,7 @@
 /**
  * Who is online, per account (Chatwoot's OnlineStatusTracker). A user counts as present for
  * PRESENCE_MS after their last authenticated request or cable ping in that account.
- * In-process for one Parley process; a Redis-backed tracker replaces it for several. Read workers
- * (offload/) hold a copy that the request thread keeps the same before handing them a read.
+ * In-process for one Parley process; a Redis-backed tracker replaces it for several.
  */
 export const PRESENCE_MS = 20_000;
 
@@ -10,31 +9,8 @@ const seen = new Map<string, number>();
 
 const key = (accountId: number, type: 'User' | 'Contact', id: number) => `${accountId}:${type}:${id}`;
 
-/** Told of every mark and of clearPresence (offload/pool.ts keeps its read workers' copies the same). */
-export type PresenceListener = (change: PresenceChange) => void;
-export type PresenceChange = { marks: [string, number][] } | { cleared: true };
-const listeners = new Set<PresenceListener>();
-
-export function onPresenceChange(listener: PresenceListener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
 export function markPresent(accountId: number, type: 'User' | 'Contact', id: number, at = Date.now()): void {
-  const k = key(accountId, type, id);
-  seen.set(k, at);
-  for (const listener of listeners) listener({ marks: [[k, at]] });
-}
-
-/** Every mark held now (a new read worker starts from them). */
-export function presenceMarks(): [string, number][] {
-  return [...seen];
-}
-
-/** A read worker's side of onPresenceChange. */
-export function applyPresenceChange(change: PresenceChange): void {
-  if ('cleared' in change) seen.clear();
-  else for (const [k, at] of change.marks) seen.set(k, at);
+  seen.set(key(accountId, type, id), at);
 }
 
 export function isPresent(accountId: number, type: 'User' | 'Contact', id: number, at = Date.now()): boolean {
@@ -44,7 +20,6 @@ export function isPresent(accountId: number, type: 'User' | 'Contact', id: numbe
 
 export function clearPresence(): void {
   seen.clear();
-  for (const listener of listeners) listener({ cleared: true });
 }
 
 /**

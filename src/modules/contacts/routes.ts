@@ -4,17 +4,18 @@ import { accessibleInboxIds, assertInboxAccess, currentAccount, currentUser, req
 import { parseJson, toJson, type JsonObject } from '../../db/json.js';
 import { now } from '../../db/time.js';
 import { unprocessable } from '../../lib/errors.js';
-import { castBoolean, unwrap } from '../../lib/params.js';
-import { withInboxes } from './reads.js';
-import { readRoute } from '../../offload/pool.js';
+import { castBoolean, pageNumber, present, unwrap } from '../../lib/params.js';
+import { findContacts } from './finder.js';
 import { importExportRoutes } from './import-export.js';
 import {
   presentContact,
   presentContactInbox,
+  presentContacts,
   presentInboxRecord,
   presentInboxSlim,
   presentNote,
   presentNotes,
+  type ContactRow,
 } from './presenter.js';
 import {
   ContactBody,
@@ -61,6 +62,22 @@ function permitted(body: unknown): ContactInput {
   return out as ContactInput;
 }
 
+/** include_contact_inboxes defaults to true; only the string "true" keeps it on when given. */
+const withInboxes = (q: { include_contact_inboxes?: string }): boolean =>
+  q.include_contact_inboxes === undefined || q.include_contact_inboxes === '' ? true : q.include_contact_inboxes === 'true';
+
+const labelsOf = (q: ListQueryT): string[] | undefined => {
+  const list = [...(q.labels ?? []), ...(q['labels[]'] ?? [])].filter((l) => l.trim() !== '');
+  return list.length ? list : undefined;
+};
+
+async function listPayload(request: FastifyRequest, contacts: ContactRow[], count: number, page: number, inboxes: boolean) {
+  return {
+    meta: { count, current_page: page },
+    payload: await presentContacts(request.server.ctx.db, contacts, { withContactInboxes: inboxes }),
+  };
+}
+
 /**
  * /api/v1/accounts/:account_id/contacts and friends (ContactsController, Contacts::*Controller,
  * Actions::ContactMergesController). ContactPolicy: every member reads and writes contacts,
@@ -69,11 +86,39 @@ function permitted(body: unknown): ContactInput {
 export const contactsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.ctx;
 
-  app.get('/contacts', { schema: { querystring: ListQuery } }, readRoute(ctx, 'contacts.index'));
+  app.get('/contacts', { schema: { querystring: ListQuery } }, async (request) => {
+    const account = currentAccount(request);
+    const page = pageNumber(request.query.page);
+    const { contacts, count } = await findContacts(ctx, { accountId: account.id, page, sort: request.query.sort, labels: labelsOf(request.query) });
+    return listPayload(request, contacts, count, page, withInboxes(request.query));
+  });
 
-  app.get('/contacts/search', { schema: { querystring: SearchQuery } }, readRoute(ctx, 'contacts.search'));
+  app.get('/contacts/search', { schema: { querystring: SearchQuery } }, async (request, reply) => {
+    const account = currentAccount(request);
+    if (!present(request.query.q)) return reply.status(422).send({ error: 'Specify search string with parameter q' });
+    const page = pageNumber(request.query.page);
+    const { contacts, count } = await findContacts(ctx, {
+      accountId: account.id,
+      page,
+      sort: request.query.sort,
+      labels: labelsOf(request.query),
+      search: request.query.q,
+    });
+    return listPayload(request, contacts, count, page, withInboxes(request.query));
+  });
 
-  app.post('/contacts/filter', { schema: { querystring: ListQuery, body: FilterBody } }, readRoute(ctx, 'contacts.filter'));
+  app.post('/contacts/filter', { schema: { querystring: ListQuery, body: FilterBody } }, async (request) => {
+    const account = currentAccount(request);
+    const body = request.body ?? {};
+    const page = pageNumber(request.query.page ?? body.page);
+    const { contacts, count } = await findContacts(ctx, {
+      accountId: account.id,
+      page,
+      sort: request.query.sort,
+      filter: body.payload === undefined ? null : body.payload,
+    });
+    return listPayload(request, contacts, count, page, withInboxes(request.query));
+  });
 
   app.post('/contacts', { schema: { body: ContactBody } }, async (request) => {
     const account = currentAccount(request);

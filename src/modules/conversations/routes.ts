@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { assertInboxAccess, currentAccount, currentUser, requireAdministrator } from '../../auth/guard.js';
+import type { Static } from '@sinclair/typebox';
+import { accessibleInboxIds, assertInboxAccess, currentAccount, currentUser, requireAdministrator } from '../../auth/guard.js';
 import type { Row } from '../../db/types.js';
 import { isoTime } from '../../db/time.js';
 import { isPlainObject, type JsonObject } from '../../db/json.js';
@@ -11,7 +12,8 @@ import { buildFilterExpression } from '../filters/engine.js';
 import { emitMessageCreated, insertMessage, type Actor as MessageActor, type CreatedMessage } from '../messages/service.js';
 import { presentAgent } from '../users/presenter.js';
 import { CONVERSATION_FILTER_CATALOGUE, expandStatusAll } from './filter-catalogue.js';
-import { findConversations, PER_PAGE, permissionCondition } from './finder.js';
+import { renderConversationItems, renderConversationList } from './fragments.js';
+import { findConversations, findConversationStamps, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
 import { agentBotSlimJson, presentConversation, presentConversations, statusName, teamAsJson } from './presenter.js';
 import {
   AssignmentBody,
@@ -31,9 +33,7 @@ import {
   TypingBody,
   UpdateBody,
 } from './schemas.js';
-import { displayId, listParams, viewerOf as viewerOfRequest, viewerUserId } from './reads.js';
 import { presentSearchConversations, searchConversationMessages } from './search.js';
-import { readRoute } from '../../offload/pool.js';
 import {
   actorFromRequest,
   addParticipants,
@@ -62,6 +62,11 @@ import {
   type ConversationChanges,
 } from './service.js';
 
+/** Conversations are addressed by display id; anything that is not one is simply not found. */
+function displayId(raw: string): number {
+  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
+}
+
 /** A loose id for assignments: Rails' find_by(id: "x") finds nothing rather than failing. */
 function looseId(value: unknown): number | null {
   if (value === undefined || value === null || value === '') return null;
@@ -75,12 +80,14 @@ function messageActor(request: FastifyRequest): MessageActor {
   return p.kind === 'user' ? { kind: 'user', user: p.user } : { kind: 'bot', bot: p.bot };
 }
 
+const viewerUserId = (request: FastifyRequest): number | null => (request.principal?.kind === 'user' ? request.principal.user.id : null);
 
 /** `head :ok` */
 const ok = (reply: FastifyReply) => reply.status(200).send();
 /** `render json: nil` */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const jsonNull = (reply: FastifyReply) => reply.status(200).type(JSON_TYPE).send('null');
+const CLOSE_DATA = Buffer.from('}}');
 
 /**
  * Api::V1::Accounts::ConversationsController and its nested controllers (assignments, labels,
@@ -108,15 +115,36 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.addHook('onClose', async () => clearInterval(timer));
   }
 
-  const viewerOf = (request: FastifyRequest) => viewerOfRequest(ctx, request);
+  const viewerOf = async (request: FastifyRequest): Promise<Viewer> => ({
+    accountId: currentAccount(request).id,
+    userId: currentUser(request).id,
+    inboxIds: await accessibleInboxIds(ctx, request),
+  });
+
+  type ListQueryT = Static<typeof ListQuery>;
+  const listParams = (query: ListQueryT): ListParams => {
+    const { 'labels[]': bracketed, ...rest } = query;
+    return bracketed ? { ...rest, labels: [...(rest.labels ?? []), ...bracketed] } : rest;
+  };
 
   const load = (request: FastifyRequest, raw: string) => loadConversationForRequest(ctx, request, displayId(raw));
 
   // ---- the list ----
 
-  app.get('/conversations', { schema: { querystring: ListQuery } }, readRoute(ctx, 'conversations.index'));
+  app.get('/conversations', { schema: { querystring: ListQuery } }, async (request, reply) => {
+    const viewer = await viewerOf(request);
+    const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query));
+    // Items come as JSON text from the render cache (fragments.ts).
+    const payload = await renderConversationList(db(), stamps, viewer.userId);
+    const head = Buffer.from(`{"data":{"meta":${JSON.stringify(counts)},"payload":`);
+    return reply.type(JSON_TYPE).send(Buffer.concat([head, ...payload, CLOSE_DATA]));
+  });
 
-  app.get('/conversations/meta', { schema: { querystring: ListQuery } }, readRoute(ctx, 'conversations.meta'));
+  app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
+    const viewer = await viewerOf(request);
+    const { counts } = await findConversations(ctx, viewer, { ...listParams(request.query), page: '1' }, { countsOnly: true });
+    return { meta: counts };
+  });
 
   app.get('/conversations/search', { schema: { querystring: ListQuery } }, async (request) => {
     const viewer = await viewerOf(request);
@@ -257,7 +285,12 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- one conversation ----
 
-  app.get('/conversations/:id', { schema: { params: ConversationIdParams } }, readRoute(ctx, 'conversations.show'));
+  app.get('/conversations/:id', { schema: { params: ConversationIdParams } }, async (request, reply) => {
+    const conversation = await load(request, request.params.id);
+    // The same partial as a list item: served from the list's render cache (fragments.ts).
+    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request));
+    return item === undefined ? presentConversation(db(), conversation, viewerUserId(request)) : reply.type(JSON_TYPE).send(Buffer.concat(item));
+  });
 
   const update = async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
     const conversation = await load(request, request.params.id);

@@ -5,7 +5,7 @@ import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
-import { accessibleInboxIds, currentAccount, isAdministrator, type RequestScope } from '../../auth/guard.js';
+import { accessibleInboxIds, currentAccount, isAdministrator } from '../../auth/guard.js';
 import { HttpError, notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { availabilityStatus } from '../users/presenter.js';
@@ -74,7 +74,7 @@ function conversationColumnsQuery(columns: readonly ConversationColumn[]) {
  */
 export async function loadConversationPartForRequest<C extends ConversationColumn>(
   ctx: AppContext,
-  request: RequestScope,
+  request: FastifyRequest,
   displayId: number,
   columns: readonly C[],
 ): Promise<ConversationPart<C>> {
@@ -92,7 +92,7 @@ export async function loadConversationPartForRequest<C extends ConversationColum
  */
 export async function canViewConversation(
   ctx: AppContext,
-  request: RequestScope,
+  request: FastifyRequest,
   conversation: Pick<ConversationRow, 'inbox_id' | 'team_id' | 'account_id'>,
   /** Inside a transaction: its handle, and the caller's inboxes read before it opened (SQLite's one connection is the transaction's). */
   within?: { db: Db; inboxIds: number[] | null },
@@ -134,7 +134,7 @@ export async function conversationRefForRequest(ctx: AppContext, request: Fastif
 }
 
 /** Finds the conversation in the URL's account and authorizes it like Chatwoot's `authorize @conversation, :show?`. */
-export async function loadConversationForRequest(ctx: AppContext, request: RequestScope, displayId: number): Promise<ConversationRow> {
+export async function loadConversationForRequest(ctx: AppContext, request: FastifyRequest, displayId: number): Promise<ConversationRow> {
   const account = currentAccount(request);
   const conversation = await findConversation(ctx.db, account.id, displayId);
   if (!(await canViewConversation(ctx, request, conversation))) throw unauthorized();

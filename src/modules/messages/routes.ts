@@ -1,14 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
-import { type Principal } from '../../auth/guard.js';
+import { currentAccount, type Principal } from '../../auth/guard.js';
 import { pageNumber } from '../../lib/params.js';
-import { readRoute } from '../../offload/pool.js';
-import { conversationRefForRequest, loadConversationForRequest } from '../conversations/service.js';
-import { listConversationAttachments } from './finder.js';
-import { displayId } from '../conversations/reads.js';
+import { conversationRefForRequest, loadConversationForRequest, loadConversationPartForRequest } from '../conversations/service.js';
+import { findConversationContact, findMessages, listConversationAttachments, messagesMeta, MESSAGES_CONVERSATION_COLUMNS, readAheadByDisplayId } from './finder.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
-import { presentConversationAttachments, presentMessage } from './presenter.js';
+import { presentConversationAttachments, presentMessage, presentMessages } from './presenter.js';
 import { AttachmentsQuery, ConversationParams, CreateMessageBody, MessageParams, MessagesQuery, UpdateMessageBody } from './schemas.js';
 import {
   createMessage,
@@ -28,6 +26,10 @@ function actorOf(principal: Principal | null): Actor {
   return principal.kind === 'user' ? { kind: 'user', user: principal.user } : { kind: 'bot', bot: principal.bot };
 }
 
+/** Conversations are addressed by display id; anything that is not one is simply not found. */
+function displayId(raw: string): number {
+  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
+}
 
 /**
  * Api::V1::Accounts::Conversations::MessagesController and ConversationsController#attachments.
@@ -50,7 +52,19 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const base = '/conversations/:conversation_id';
 
-  app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, readRoute(ctx, 'messages.index'));
+  app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
+    const id = displayId(request.params.conversation_id);
+    const ahead = readAheadByDisplayId(ctx.db, currentAccount(request).id, id, request.query);
+    const conversation = await loadConversationPartForRequest(ctx, request, id, MESSAGES_CONVERSATION_COLUMNS);
+    const [rows, contact] = await (ahead ?? Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]));
+    const displayIds = new Map([[conversation.id, conversation.display_id]]);
+    const { authEpoch } = request;
+    const [meta, payload] = await Promise.all([
+      messagesMeta(ctx.db, conversation, contact, authEpoch),
+      presentMessages(ctx.db, rows, { displayIds, authEpoch, contacts: contact ? [contact] : [] }),
+    ]);
+    return { meta, payload };
+  });
 
   app.post(
     `${base}/messages`,
