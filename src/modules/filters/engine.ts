@@ -52,6 +52,7 @@ import type { Engine } from '../../config.js';
 import type { Db } from '../../context.js';
 import { isPlainObject } from '../../db/json.js';
 import { unprocessable } from '../../lib/errors.js';
+import { LOWER_PAIRS_FUNCTION, LOWER_PAIRS_INDEXED } from '../../db/migrations/0700_contacts_custom_attributes_lower.js';
 
 export const FILTER_OPERATORS = [
   'equal_to',
@@ -360,10 +361,29 @@ class ConditionBuilder {
       case 'date':
         return this.date(op, target);
       case 'text_case_insensitive':
-        return this.withRawTextPrefilter(op, this.compare(op, sql`LOWER(${target})`, this.textValues(true)), this.textValues(true));
+        return this.withPrefilter(op, this.compare(op, sql`LOWER(${target})`, this.textValues(true)), this.textValues(true));
       default:
-        return this.withRawTextPrefilter(op, this.compare(op, target, this.textValues(false)), this.textValues(false));
+        return this.withPrefilter(op, this.compare(op, target, this.textValues(false)), this.textValues(false));
     }
+  }
+
+  /** equal_to on a text value inside a JSON column: a cheap test that finds the candidate rows first. */
+  private withPrefilter(op: FilterOperator, condition: Sql, values: string[]): Sql {
+    return this.engine === 'postgres' ? this.withLowerPairsIndex(op, condition, values) : this.withRawTextPrefilter(op, condition, values);
+  }
+
+  /**
+   * PostgreSQL: the lowered-pairs index (migration 0700) answers which rows hold the value under
+   * the key, case aside; the exact condition stays beside it. Both `LOWER(v) = x` (x lower-cased)
+   * and `v = x` imply that the row's pair is `"key":lower(x)`, so no matching row is left out.
+   */
+  private withLowerPairsIndex(op: FilterOperator, condition: Sql, values: string[]): Sql {
+    const { source } = this.resolved.attribute;
+    if (op !== 'equal_to' || source.kind !== 'json' || !LOWER_PAIRS_INDEXED.has(`${this.opts.table}.${source.column}`)) return condition;
+    const pairs = sql`${sql.raw(LOWER_PAIRS_FUNCTION)}(${this.col(source.column)})`;
+    // Built and lowered by PostgreSQL, as the index's pairs were (JavaScript's lowering differs outside ASCII).
+    const wanted = values.map((v) => sql`to_jsonb(${source.key}::text)::text || ':' || lower(${v}::text)`);
+    return sql`(${pairs} && ARRAY[${sql.join(wanted)}]) AND ${condition}`;
   }
 
   /**
