@@ -148,3 +148,20 @@ export function precompiledRow<R extends Record<string, unknown>, O>(
     return byColumns(columns, db, ...values);
   };
 }
+
+/**
+ * A statement over a list of ids (`in (…)`), compiled once per length of the list, with any
+ * further arguments after it; `build` must use the ids and the arguments only as bound values.
+ * A list's length changes the SQL text, so each length is its own statement (as many as pages have rows).
+ */
+export function precompiledIn<O, E extends unknown[] = []>(
+  build: (db: Kysely<Database>, ids: number[], ...extra: E) => Compilable<O>,
+): (db: Kysely<Database>, ids: number[], ...extra: E) => O[] | Promise<O[]> {
+  const byLength = precompiledVariants(
+    (length: number) => String(length),
+    (length) =>
+      (db, ...args: unknown[]) =>
+        build(db, args.slice(0, length) as number[], ...(args.slice(length) as E)),
+  );
+  return (db, ids, ...extra) => byLength(ids.length, db, ...ids, ...extra);
+}

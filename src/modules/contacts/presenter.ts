@@ -1,3 +1,4 @@
+import { precompiledIn } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Kysely } from 'kysely';
@@ -145,6 +146,9 @@ export async function presentContacts(
     return out;
   });
 }
+
+/** Contacts by id, every column (compiled once per number of ids). */
+export const contactsByIds = precompiledIn((db, ids) => db.selectFrom('contacts').selectAll().where('id', 'in', ids));
 
 /** The columns Contact#push_event_data shows (a narrower read where only that shape is rendered). */
 export const CONTACT_PUSH_COLUMNS = ['id', 'name', 'email', 'phone_number', 'identifier', 'avatar_url', 'blocked', 'additional_attributes', 'custom_attributes'] as const;

@@ -1,10 +1,11 @@
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Row } from '../../db/types.js';
+import { precompiledIn } from '../../db/precompiled.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
 import { presentAgent } from '../users/presenter.js';
-import { conversationMessageSummaries, unreadCounts } from '../messages/presenter.js';
-import { presentContacts } from '../contacts/presenter.js';
+import { agentBotsByIds, conversationMessageSummaries, unreadCounts } from '../messages/presenter.js';
+import { contactsByIds, presentContacts } from '../contacts/presenter.js';
 import { presentTeam } from '../teams/presenter.js';
 
 type ConversationRow = Row<'conversations'>;
@@ -62,6 +63,26 @@ interface Related {
   lastIncomingAt: Map<number, number>;
 }
 
+// loadRelated's reads, compiled once per number of ids (building them cost more than running them).
+// With the API channel's settings (agent_reply_time_window) in the same statement.
+const inboxesWithApiByIds = precompiledIn((db, ids) =>
+  db
+    .selectFrom('inboxes')
+    .leftJoin('channel_api', (j) => j.onRef('channel_api.id', '=', 'inboxes.channel_id').on('inboxes.channel_type', '=', 'Channel::Api'))
+    .selectAll('inboxes')
+    .select('channel_api.additional_attributes as api_attributes')
+    .where('inboxes.id', 'in', ids),
+);
+const usersByIds = precompiledIn((db, ids) => db.selectFrom('users').selectAll().where('id', 'in', ids));
+const membershipsByUserIds = precompiledIn((db, userIds, accountId: number) =>
+  db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', 'in', userIds),
+);
+const teamsByIds = precompiledIn((db, ids) => db.selectFrom('teams').selectAll().where('id', 'in', ids));
+const viewerTeamsAmong = precompiledIn((db, teamIds, userId: number) =>
+  db.selectFrom('team_members').select('team_id').where('user_id', '=', userId).where('team_id', 'in', teamIds),
+);
+const contactInboxesByIds = precompiledIn((db, ids) => db.selectFrom('contact_inboxes').selectAll().where('id', 'in', ids));
+
 /** Every per-row lookup of the list, in a fixed number of queries whatever the page size. */
 async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number | null): Promise<Related> {
   const ids = rows.map((r) => r.id);
@@ -77,27 +98,14 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
   const unread = unreadCounts(db, ids);
 
   const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadByConversation] = await Promise.all([
-    contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : none,
-    // With the API channel's settings (agent_reply_time_window) in the same statement.
-    inboxIds.length
-      ? db
-          .selectFrom('inboxes')
-          .leftJoin('channel_api', (j) => j.onRef('channel_api.id', '=', 'inboxes.channel_id').on('inboxes.channel_type', '=', 'Channel::Api'))
-          .selectAll('inboxes')
-          .select('channel_api.additional_attributes as api_attributes')
-          .where('inboxes.id', 'in', inboxIds)
-          .execute()
-      : none,
-    assigneeIds.length ? db.selectFrom('users').selectAll().where('id', 'in', assigneeIds).execute() : none,
-    assigneeIds.length
-      ? db.selectFrom('account_users').selectAll().where('account_id', '=', accountId).where('user_id', 'in', assigneeIds).execute()
-      : none,
-    botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : none,
-    teamIds.length ? db.selectFrom('teams').selectAll().where('id', 'in', teamIds).execute() : none,
-    teamIds.length && viewerUserId !== null
-      ? db.selectFrom('team_members').select('team_id').where('user_id', '=', viewerUserId).where('team_id', 'in', teamIds).execute()
-      : none,
-    contactInboxIds.length ? db.selectFrom('contact_inboxes').selectAll().where('id', 'in', contactInboxIds).execute() : none,
+    contactIds.length ? contactsByIds(db, contactIds) : none,
+    inboxIds.length ? inboxesWithApiByIds(db, inboxIds) : none,
+    assigneeIds.length ? usersByIds(db, assigneeIds) : none,
+    assigneeIds.length ? membershipsByUserIds(db, assigneeIds, accountId) : none,
+    botIds.length ? agentBotsByIds(db, botIds) : none,
+    teamIds.length ? teamsByIds(db, teamIds) : none,
+    teamIds.length && viewerUserId !== null ? viewerTeamsAmong(db, teamIds, viewerUserId) : none,
+    contactInboxIds.length ? contactInboxesByIds(db, contactInboxIds) : none,
     conversationMessageSummaries(db, ids, { known: rows, unread }),
     unread,
   ]);

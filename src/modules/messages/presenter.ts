@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import { precompiledVariants } from '../../db/precompiled.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { precompiledIn, precompiledVariants } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Database, Row } from '../../db/types.js';
@@ -7,7 +7,7 @@ import { EpochCache } from '../../db/epochs.js';
 import { readAuthEpoch } from '../../auth/cache.js';
 import { isoTime, unixSeconds } from '../../db/time.js';
 import { userPushData } from '../users/presenter.js';
-import { contactPushData, type ContactPushRow } from '../contacts/presenter.js';
+import { contactPushData, contactsByIds, type ContactPushRow } from '../contacts/presenter.js';
 import { contentTypeName, fileTypeName, messageStatusName, MESSAGE_TYPE, type AttachmentRow, type MessageRow } from './service.js';
 import { attachmentUrl } from './files.js';
 
@@ -103,6 +103,10 @@ const attachmentsOfMessages = precompiledVariants(
       db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id'),
 );
 
+const displayIdsOf = precompiledIn((db, ids) => db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', ids));
+/** Agent bots by id (message senders, conversation assignees). */
+export const agentBotsByIds = precompiledIn((db, ids) => db.selectFrom('agent_bots').selectAll().where('id', 'in', ids));
+
 async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOptions): Promise<MessageContext> {
   const { displayIds: knownDisplayIds, authEpoch } = options;
   const knownContacts = new Map<number, ContactPushRow>((options.contacts ?? []).map((c) => [c.id, c]));
@@ -116,10 +120,10 @@ async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOp
   const accountIds = [...new Set(rows.map((r) => r.account_id))];
 
   const [conversations, userSenderRows, contacts, bots, attachments] = await Promise.all([
-    conversationIds.length ? db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', conversationIds).execute() : [],
+    conversationIds.length ? displayIdsOf(db, conversationIds) : [],
     userSenders(db, userIds, accountIds, authEpoch),
-    contactIds.length ? db.selectFrom('contacts').selectAll().where('id', 'in', contactIds).execute() : [],
-    botIds.length ? db.selectFrom('agent_bots').selectAll().where('id', 'in', botIds).execute() : [],
+    contactIds.length ? contactsByIds(db, contactIds) : [],
+    botIds.length ? agentBotsByIds(db, botIds) : [],
     options.attachments ?? (ids.length ? attachmentsOfMessages(ids.length, db, ...ids) : []),
   ]);
 
@@ -239,7 +243,12 @@ export async function presentMessage(db: Db, row: MessageRow, options: PresentOp
 /** Conversation#unread_incoming_messages.count, for many conversations: incoming since agent_last_seen_at, at most 10. */
 export async function unreadCounts(db: Db, conversationIds: number[]): Promise<Map<number, number>> {
   if (conversationIds.length === 0) return new Map();
-  const rows = await db
+  const rows = await unreadOf(db, conversationIds);
+  return new Map(rows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)]));
+}
+
+const unreadOf = precompiledIn((db, conversationIds) =>
+  db
     .selectFrom('messages')
     .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
     .select(['messages.conversation_id'])
@@ -249,10 +258,17 @@ export async function unreadCounts(db: Db, conversationIds: number[]): Promise<M
     .where((eb) =>
       eb.or([eb('conversations.agent_last_seen_at', 'is', null), eb('messages.created_at', '>', eb.ref('conversations.agent_last_seen_at'))]),
     )
-    .groupBy('messages.conversation_id')
-    .execute();
-  return new Map(rows.map((r) => [r.conversation_id, Math.min(Number(r.n), 10)]));
-}
+    .groupBy('messages.conversation_id'),
+);
+
+// messagePushData's conversation columns, with the contact inbox's source id.
+const pushConversationsOf = precompiledIn((db, conversationIds) =>
+  db
+    .selectFrom('conversations')
+    .leftJoin('contact_inboxes', 'contact_inboxes.id', 'conversations.contact_inbox_id')
+    .select(['conversations.id', 'conversations.assignee_id', 'conversations.last_activity_at', 'conversations.created_at', 'contact_inboxes.source_id'])
+    .where('conversations.id', 'in', conversationIds),
+);
 
 /**
  * Message#push_event_data for a batch: every column, created_at in seconds, the conversation's
@@ -269,18 +285,7 @@ export async function messagePushData(
   const ctx = await loadContext(db, rows, { displayIds: options.displayIds });
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
   const [conversations, unread, inboxes] = await Promise.all([
-    db
-      .selectFrom('conversations')
-      .leftJoin('contact_inboxes', 'contact_inboxes.id', 'conversations.contact_inbox_id')
-      .select([
-        'conversations.id',
-        'conversations.assignee_id',
-        'conversations.last_activity_at',
-        'conversations.created_at',
-        'contact_inboxes.source_id',
-      ])
-      .where('conversations.id', 'in', conversationIds)
-      .execute(),
+    pushConversationsOf(db, conversationIds),
     options.unread ?? unreadCounts(db, conversationIds),
     rows.some((r) => r.sender_type === 'AgentBot')
       ? db.selectFrom('inboxes').select(['id', 'avatar_url']).where('id', 'in', [...new Set(rows.map((r) => r.inbox_id))]).execute()
@@ -333,6 +338,27 @@ export async function messagePushData(
   });
 }
 
+/**
+ * Each conversation's last message (chat-only or any) and last non-activity message, read in one
+ * statement: the ids come from the (conversation_id, id) index entries of these conversations.
+ */
+const lastMessagesOf = (lastId: RawBuilder<unknown>) =>
+  precompiledIn((db, ids) =>
+    db
+      .selectFrom('messages')
+      .selectAll()
+      .where((eb) =>
+        eb(
+          'messages.id',
+          'in',
+          sql<number>`(select ${lastId} from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id
+          union select max(case when m.message_type <> ${MESSAGE_TYPE.activity} then m.id end) from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id)`,
+        ),
+      ),
+  );
+const lastMessages = lastMessagesOf(sql`max(m.id)`);
+const lastChatMessages = lastMessagesOf(sql`max(case when m.message_type <> ${MESSAGE_TYPE.activity} and m.private = 0 then m.id end)`);
+
 export interface ConversationMessageSummary {
   /** `[last message]` (any type, as the conversation list renders it) or `[]`. */
   messages: Out[];
@@ -356,23 +382,7 @@ export async function conversationMessageSummaries(
   const out = new Map<number, ConversationMessageSummary>();
   const ids = [...new Set(conversationIds)];
   if (ids.length === 0) return out;
-  // Each conversation's last message (chat-only or any) and last non-activity message, read
-  // in one statement: the ids come from the (conversation_id, id) index entries of these conversations.
-  const lastId = options.chatOnly
-    ? sql`max(case when m.message_type <> ${MESSAGE_TYPE.activity} and m.private = 0 then m.id end)`
-    : sql`max(m.id)`;
-  const rows = await db
-    .selectFrom('messages')
-    .selectAll()
-    .where((eb) =>
-      eb(
-        'messages.id',
-        'in',
-        sql<number>`(select ${lastId} from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id
-          union select max(case when m.message_type <> ${MESSAGE_TYPE.activity} then m.id end) from messages m where m.conversation_id in (${sql.join(ids)}) group by m.conversation_id)`,
-      ),
-    )
-    .execute();
+  const rows = await (options.chatOnly ? lastChatMessages : lastMessages)(db, ids);
   const isLastCandidate = (r: MessageRow) => !options.chatOnly || (r.message_type !== MESSAGE_TYPE.activity && r.private === 0);
   // The highest id of each kind among the fetched rows is that kind's last message.
   const lastRow = new Map<number, MessageRow>();
