@@ -173,13 +173,16 @@ async function searchCount(ctx: AppContext, accountId: number, q: string, search
   );
 }
 
-// SQLite: a list's, label view's or filter's count is reused until contacts or their labels change
-// (migration 0653). Keyed by the count's SQL and parameters: what it reads is only those tables
-// (and the search table, which follows contacts); days_before's "today" is one of its parameters.
+// A list's, label view's or filter's count is reused until contacts or their labels change
+// (migrations 0653, 0710). Keyed by the count's SQL and parameters: what it reads is only those
+// tables (and the search table, which follows contacts); days_before's "today" is one of its
+// parameters. On PostgreSQL the epoch does not move with last_activity_at (every incoming message
+// writes it), so a count whose SQL reads that column is not reused there.
 const listCounts = new EpochCache<number>(2_000);
 
 async function listCount(ctx: AppContext, query: CompiledQuery<{ count: number }>): Promise<number> {
-  const epoch = ctx.engine === 'sqlite' ? await readEpoch(ctx.db, 'cache_epochs', CONTACTS_EPOCH) : undefined;
+  const cacheable = ctx.engine === 'sqlite' || !query.sql.includes('last_activity_at');
+  const epoch = cacheable ? await readEpoch(ctx.db, 'cache_epochs', CONTACTS_EPOCH) : undefined;
   const key = JSON.stringify([query.sql, query.parameters]);
   return listCounts.get(ctx.db, key.length <= 4_000 ? epoch : undefined, key, async () => Number((await ctx.db.executeQuery(query)).rows[0]?.count ?? 0));
 }

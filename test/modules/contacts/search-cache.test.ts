@@ -1,13 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
+import { ENGINE, startTestApp, type TestApp, type TestUser } from '../../helpers.js';
+import { CONTACTS_EPOCH } from '../../../src/db/migrations/0653_contacts_epoch.js';
 import { makeInbox } from '../conversations/fixtures.js';
 import { createDefinition } from './fixtures.js';
 
 /**
  * Search counts are reused until what search sees changes (migrations 0651, 0652; both engines);
- * list, label view and filter counts until contacts or their labels change (0653, SQLite; PostgreSQL
- * counts each time). Every change must show, whoever makes it.
+ * list, label view and filter counts until contacts or their labels change (0653 SQLite, 0710
+ * PostgreSQL, where last_activity_at alone does not move it). Every change must show, whoever makes it.
  */
 describe('contacts: cached counts and inboxes follow every change', () => {
   let t: TestApp;
@@ -131,5 +132,32 @@ describe('contacts: cached counts and inboxes follow every change', () => {
     assert.equal(del.statusCode, 200, del.body);
     assert.equal(await filterCount('gold'), 1);
     assert.equal(await listCount(), listed + 1);
+  });
+
+  test('last_activity_at: its writes leave the epoch on PostgreSQL, and a count that reads it is never stale', async () => {
+    const id = await create('Active', 'active@example.com');
+    const epoch = async () => Number((await t.ctx.db.selectFrom('cache_epochs').select('v').where('id', '=', CONTACTS_EPOCH).executeTakeFirstOrThrow()).v);
+    const before = await epoch();
+    await t.ctx.db.updateTable('contacts').set({ last_activity_at: Date.now(), updated_at: Date.now() }).where('id', '=', id).execute();
+    if (ENGINE === 'postgres') assert.equal(await epoch(), before, 'an incoming message does not lock the epoch row');
+    const recent = async () => {
+      const payload = [{ attribute_key: 'last_activity_at', filter_operator: 'days_before', values: [3], query_operator: null }];
+      const res = await t.request({ method: 'POST', url: url('/contacts/filter'), token: admin.token, payload: { payload } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().meta.count as number;
+    };
+    const old = Date.now() - 10 * 86_400_000;
+    const n = await recent();
+    await t.ctx.db.updateTable('contacts').set({ last_activity_at: old }).where('id', '=', id).execute();
+    assert.equal(await recent(), n + 1);
+    await t.ctx.db.updateTable('contacts').set({ last_activity_at: Date.now() }).where('id', '=', id).execute();
+    assert.equal(await recent(), n);
+    // A conversation's label is no contact's.
+    const e = await epoch();
+    await t.ctx.db
+      .insertInto('taggings')
+      .values({ account_id: accountId, taggable_type: 'Conversation', taggable_id: 999_999, name: 'x', created_at: Date.now() })
+      .execute();
+    if (ENGINE === 'postgres') assert.equal(await epoch(), e);
   });
 });
