@@ -120,6 +120,12 @@ export interface BuildFilterOptions {
   payload: unknown;
   /** "Today" for days_before (epoch ms); defaults to now. */
   now?: number;
+  /**
+   * PostgreSQL: narrow equal_to on an indexed JSON column through its lowered-pairs index
+   * (withLowerPairsIndex; default true). A page whose matches are many is found sooner by a walk
+   * in id order, which the index condition would keep its plan from choosing (contacts/finder.ts).
+   */
+  indexPrefilter?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -379,7 +385,9 @@ class ConditionBuilder {
    */
   private withLowerPairsIndex(op: FilterOperator, condition: Sql, values: string[]): Sql {
     const { source } = this.resolved.attribute;
-    if (op !== 'equal_to' || source.kind !== 'json' || !LOWER_PAIRS_INDEXED.has(`${this.opts.table}.${source.column}`)) return condition;
+    if (op !== 'equal_to' || source.kind !== 'json' || this.opts.indexPrefilter === false || !LOWER_PAIRS_INDEXED.has(`${this.opts.table}.${source.column}`)) {
+      return condition;
+    }
     const pairs = sql`${sql.raw(LOWER_PAIRS_FUNCTION)}(${this.col(source.column)})`;
     // Built and lowered by PostgreSQL, as the index's pairs were (JavaScript's lowering differs outside ASCII).
     const wanted = values.map((v) => sql`to_jsonb(${source.key}::text)::text || ':' || lower(${v}::text)`);
