@@ -120,12 +120,6 @@ export interface BuildFilterOptions {
   payload: unknown;
   /** "Today" for days_before (epoch ms); defaults to now. */
   now?: number;
-  /**
-   * PostgreSQL: narrow equal_to on an indexed JSON column through its lowered-pairs index
-   * (withLowerPairsIndex; default true). A page whose matches are many is found sooner by a walk
-   * in id order, which the index condition would keep its plan from choosing (contacts/finder.ts).
-   */
-  indexPrefilter?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -270,6 +264,8 @@ class ConditionBuilder {
     private readonly opts: BuildFilterOptions,
     private readonly resolved: Resolved,
     private readonly condition: FilterCondition,
+    /** PostgreSQL: narrow through the lowered-pairs index (prepareFilterExpression). */
+    private readonly indexPrefilter: boolean,
   ) {}
 
   private get engine(): Engine {
@@ -385,7 +381,7 @@ class ConditionBuilder {
    */
   private withLowerPairsIndex(op: FilterOperator, condition: Sql, values: string[]): Sql {
     const { source } = this.resolved.attribute;
-    if (op !== 'equal_to' || source.kind !== 'json' || this.opts.indexPrefilter === false || !LOWER_PAIRS_INDEXED.has(`${this.opts.table}.${source.column}`)) {
+    if (op !== 'equal_to' || source.kind !== 'json' || !this.indexPrefilter || !LOWER_PAIRS_INDEXED.has(`${this.opts.table}.${source.column}`)) {
       return condition;
     }
     const pairs = sql`${sql.raw(LOWER_PAIRS_FUNCTION)}(${this.col(source.column)})`;
@@ -498,30 +494,42 @@ class ConditionBuilder {
  * ill-typed value, or a query operator other than AND/OR. An empty payload matches everything.
  */
 export async function buildFilterExpression(options: BuildFilterOptions): Promise<Expression<SqlBool>> {
+  return (await prepareFilterExpression(options))();
+}
+
+/**
+ * buildFilterExpression with the account's custom attributes read once, built as often as needed:
+ * `indexPrefilter` false leaves out PostgreSQL's lowered-pairs index condition (withLowerPairsIndex),
+ * for a page whose matches are many and that a walk in id order finds sooner (contacts/finder.ts).
+ * The first build throws what buildFilterExpression would.
+ */
+export async function prepareFilterExpression(options: BuildFilterOptions): Promise<(indexPrefilter?: boolean) => Expression<SqlBool>> {
   const conditions = parseConditions(options.payload);
-  if (conditions.length === 0) return sql<SqlBool>`1 = 1`;
+  if (conditions.length === 0) return () => sql<SqlBool>`1 = 1`;
   const { catalogue } = options;
   const unknownKeys = [...new Set(conditions.map((c) => c.attribute_key).filter((k) => !Object.hasOwn(catalogue.attributes, k)))];
   const custom = await loadCustomAttributes(options, unknownKeys.filter((k) => !k.includes('"')));
 
-  // OR-groups of AND-ed conditions: Chatwoot's flat "a AND b OR c" under SQL precedence.
-  const groups: Sql[][] = [[]];
-  conditions.forEach((condition, index) => {
-    const key = condition.attribute_key;
-    const known = Object.hasOwn(catalogue.attributes, key) ? catalogue.attributes[key] : undefined;
-    const attribute = known ?? custom.get(key);
-    if (!attribute) throw filterErrors.invalidAttribute(key, Object.keys(catalogue.attributes));
-    const op = condition.filter_operator;
-    if (!isOperator(op) || !attribute.operators.includes(op)) throw filterErrors.invalidOperator(key, attribute.operators);
-    if (op !== 'is_present' && op !== 'is_not_present' && isBlankValues(valueList(condition))) throw filterErrors.invalidValue(key);
+  return (indexPrefilter = true) => {
+    // OR-groups of AND-ed conditions: Chatwoot's flat "a AND b OR c" under SQL precedence.
+    const groups: Sql[][] = [[]];
+    conditions.forEach((condition, index) => {
+      const key = condition.attribute_key;
+      const known = Object.hasOwn(catalogue.attributes, key) ? catalogue.attributes[key] : undefined;
+      const attribute = known ?? custom.get(key);
+      if (!attribute) throw filterErrors.invalidAttribute(key, Object.keys(catalogue.attributes));
+      const op = condition.filter_operator;
+      if (!isOperator(op) || !attribute.operators.includes(op)) throw filterErrors.invalidOperator(key, attribute.operators);
+      if (op !== 'is_present' && op !== 'is_not_present' && isBlankValues(valueList(condition))) throw filterErrors.invalidValue(key);
 
-    const expr = new ConditionBuilder(options, { key, attribute, custom: !known }, condition).build();
-    groups[groups.length - 1].push(sql`(${expr})`);
-    const joiner = (condition.query_operator ?? '').toUpperCase();
-    if (index < conditions.length - 1 && joiner === 'OR') groups.push([]);
-  });
-  const ored = groups.map((g) => sql`(${sql.join(g, sql` AND `)})`);
-  return sql<SqlBool>`(${sql.join(ored, sql` OR `)})`;
+      const expr = new ConditionBuilder(options, { key, attribute, custom: !known }, condition, indexPrefilter).build();
+      groups[groups.length - 1].push(sql`(${expr})`);
+      const joiner = (condition.query_operator ?? '').toUpperCase();
+      if (index < conditions.length - 1 && joiner === 'OR') groups.push([]);
+    });
+    const ored = groups.map((g) => sql`(${sql.join(g, sql` AND `)})`);
+    return sql<SqlBool>`(${sql.join(ored, sql` OR `)})`;
+  };
 }
 
 /** The allowed operators per attribute of a catalogue (for error messages and documentation). */

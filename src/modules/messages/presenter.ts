@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { precompiledIn, precompiledVariants } from '../../db/precompiled.js';
+import { precompiledIn } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import type { Database, Row } from '../../db/types.js';
@@ -96,12 +96,7 @@ export type MessagePartialRow = Pick<MessageRow, (typeof MESSAGE_PARTIAL_COLUMNS
 };
 
 /** The attachments of a page of messages: one compiled statement per number of messages. */
-const attachmentsOfMessages = precompiledVariants(
-  (count: number) => String(count),
-  () =>
-    (db, ...messageIds: number[]) =>
-      db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id'),
-);
+const attachmentsOfMessages = precompiledIn((db, messageIds) => db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id'));
 
 const displayIdsOf = precompiledIn((db, ids) => db.selectFrom('conversations').select(['id', 'display_id']).where('id', 'in', ids));
 /** Agent bots by id (message senders, conversation assignees). */
@@ -124,7 +119,7 @@ async function loadContext(db: Db, rows: MessagePartialRow[], options: PresentOp
     userSenders(db, userIds, accountIds, authEpoch),
     contactIds.length ? contactsByIds(db, contactIds) : [],
     botIds.length ? agentBotsByIds(db, botIds) : [],
-    options.attachments ?? (ids.length ? attachmentsOfMessages(ids.length, db, ...ids) : []),
+    options.attachments ?? (ids.length ? attachmentsOfMessages(db, ids) : []),
   ]);
 
   const senders = new Map<string, Out>();
