@@ -32,6 +32,11 @@ export interface LoadFigures {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /**
+   * CPU the machine spent per request outside the load tool (µs): every process but this one,
+   * so PostgreSQL's backends count for the PostgreSQL engine. Null where /proc is missing.
+   */
+  serverCpuUs: number | null;
 }
 
 export interface ScenarioResult extends Partial<LoadFigures> {
@@ -43,6 +48,10 @@ export interface ScenarioResult extends Partial<LoadFigures> {
   ratio?: number;
   /** the baseline measured right before this scenario (the ratio's denominator) */
   baselineReqPerSec?: number;
+  /** the baseline's server CPU per request over this scenario's (median of the rounds): a figure the load tool does not bound */
+  cpuRatio?: number | null;
+  /** the paired baseline windows' server CPU per request (µs, median) */
+  baselineServerCpuUs?: number | null;
   target?: Target;
   pass?: { ratio: boolean; p99: boolean };
 }
@@ -75,9 +84,25 @@ interface LoadSpec {
   counter?: { next: number };
 }
 
+/** Busy CPU ticks of the whole machine and of this process (the load tool), from /proc; null elsewhere. */
+export function cpuTicks(): { machine: number; self: number } | null {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const machine = f.reduce((a, b) => a + b, 0) - f[3] - (f[4] ?? 0);
+    const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return { machine, self: Number(own[11]) + Number(own[12]) };
+  } catch {
+    return null;
+  }
+}
+/** Kernel clock ticks per second (USER_HZ): 100 on Linux. */
+const TICK_US = 1_000_000 / 100;
+
 /** One autocannon run; every request is built fresh (rotating ids) by setupRequest. */
 async function load(spec: LoadSpec): Promise<LoadFigures> {
   const counter = spec.counter ?? { next: 0 };
+  const before = cpuTicks();
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -105,7 +130,14 @@ async function load(spec: LoadSpec): Promise<LoadFigures> {
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    serverCpuUs: serverCpuPerRequest(before, cpuTicks(), result.requests.total),
   };
+}
+
+export function serverCpuPerRequest(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>, requests: number): number | null {
+  if (!before || !after || requests === 0) return null;
+  const serverTicks = after.machine - before.machine - (after.self - before.self);
+  return (serverTicks * TICK_US) / requests;
 }
 
 const median = (xs: number[]): number => {
@@ -124,7 +156,7 @@ export async function pairedRounds(
   baseline: () => Promise<LoadFigures>,
   scenario: () => Promise<LoadFigures>,
   rounds: number,
-): Promise<{ figures: LoadFigures; ratio: number; baselineReqPerSec: number }> {
+): Promise<{ figures: LoadFigures; ratio: number; baselineReqPerSec: number; cpuRatio: number | null; baselineServerCpuUs: number | null }> {
   const bases: LoadFigures[] = [];
   const runs: LoadFigures[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -132,6 +164,8 @@ export async function pairedRounds(
     runs.push(await scenario());
   }
   const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => runs.reduce((n, f) => n + f[key], 0);
+  const measured = runs.every((f, i) => f.serverCpuUs && bases[i].serverCpuUs);
+  const medianOrNull = (xs: (number | null)[]) => (xs.every((x) => x !== null) ? median(xs as number[]) : null);
   return {
     figures: {
       reqPerSec: median(runs.map((f) => f.reqPerSec)),
@@ -141,9 +175,12 @@ export async function pairedRounds(
       errors: sum('errors'),
       timeouts: sum('timeouts'),
       non2xx: sum('non2xx'),
+      serverCpuUs: medianOrNull(runs.map((f) => f.serverCpuUs)),
     },
     ratio: median(runs.map((f, i) => f.reqPerSec / bases[i].reqPerSec)),
     baselineReqPerSec: median(bases.map((f) => f.reqPerSec)),
+    cpuRatio: measured ? median(runs.map((f, i) => bases[i].serverCpuUs! / f.serverCpuUs!)) : null,
+    baselineServerCpuUs: medianOrNull(bases.map((f) => f.serverCpuUs)),
   };
 }
 
@@ -165,18 +202,19 @@ const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? '✓' : 
 
 export function resultTable(run: RunResult): string {
   const lines = [
-    `| scenario | req/s | ratio (target) | p50 ms | p99 ms (target) | errors / non-2xx |`,
-    `|---|---:|---:|---:|---:|---:|`,
-    `| baseline (bare Fastify, static 0.6 KB; first run) | ${fmt(run.baseline.reqPerSec)} | 1.00 | ${fmt(run.baseline.p50)} | ${fmt(run.baseline.p99)} | ${run.baseline.errors} / ${run.baseline.non2xx} |`,
+    `| scenario | req/s | ratio (target) | p50 ms | p99 ms (target) | errors / non-2xx | server CPU µs/req (CPU ratio) |`,
+    `|---|---:|---:|---:|---:|---:|---:|`,
+    `| baseline (bare Fastify, static 0.6 KB; first run) | ${fmt(run.baseline.reqPerSec)} | 1.00 | ${fmt(run.baseline.p50)} | ${fmt(run.baseline.p99)} | ${run.baseline.errors} / ${run.baseline.non2xx} | ${fmt(run.baseline.serverCpuUs ?? undefined, 1)} (1.00) |`,
   ];
   for (const s of run.scenarios) {
     if (s.status === 'skipped') {
-      lines.push(`| ${s.title} | – | – | – | – | skipped: ${s.reason?.replace(/\|/g, '\\|')} |`);
+      lines.push(`| ${s.title} | – | – | – | – | skipped: ${s.reason?.replace(/\|/g, '\\|')} | – |`);
       continue;
     }
     const ratio = `${fmt(s.ratio, 3)}${s.target ? ` (≥${s.target.ratio.toFixed(2)} ${mark(s.pass?.ratio)})` : ''}`;
     const p99 = `${fmt(s.p99)}${s.target ? ` (≤${s.target.p99} ${mark(s.pass?.p99)})` : ''}`;
-    lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} | ${ratio} | ${fmt(s.p50)} | ${p99} | ${(s.errors ?? 0) + (s.timeouts ?? 0)} / ${s.non2xx} |`);
+    const cpu = s.serverCpuUs == null ? '–' : `${fmt(s.serverCpuUs, 1)} (${fmt(s.cpuRatio ?? undefined, 3)})`;
+    lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} | ${ratio} | ${fmt(s.p50)} | ${p99} | ${(s.errors ?? 0) + (s.timeouts ?? 0)} / ${s.non2xx} | ${cpu} |`);
   }
   const p = run.parley;
   lines.push('');
@@ -345,13 +383,19 @@ async function main(): Promise<void> {
       await warmDataset(target, log);
       log(`${scenario.name}: warm-up ${warmupS} s, then ${paired ? `${rounds} × (baseline ${windowS} s, scenario ${windowS} s)` : `${durationS} s`}…`);
       if (warmupS > 0) await load(spec(warmupS));
-      const { figures, ratio, baselineReqPerSec: pairedBase } = paired
+      const { figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs } = paired
         ? await pairedRounds(() => load(baselineSpec(windowS)), () => load(spec(windowS)), rounds)
-        : await load(spec(durationS)).then((f) => ({ figures: f, ratio: f.reqPerSec / base.reqPerSec, baselineReqPerSec: base.reqPerSec }));
+        : await load(spec(durationS)).then((f) => ({
+            figures: f,
+            ratio: f.reqPerSec / base.reqPerSec,
+            baselineReqPerSec: base.reqPerSec,
+            cpuRatio: f.serverCpuUs && base.serverCpuUs ? base.serverCpuUs / f.serverCpuUs : null,
+            baselineServerCpuUs: base.serverCpuUs,
+          }));
       const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
-      results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, target: scenario.target, pass });
+      results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs, target: scenario.target, pass });
       if (engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(target, log, `after ${scenario.name}, as autovacuum would`);
-      log(`  ${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}`);
+      log(`  ${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}, server CPU ${fmt(figures.serverCpuUs ?? undefined)} µs/request (baseline ${fmt(baselineServerCpuUs ?? undefined)})`);
     }
     clearInterval(sampler);
     const mem = readMemory(parley.pid);
