@@ -34,6 +34,7 @@ import {
   UpdateBody,
 } from './schemas.js';
 import { presentSearchConversations, searchConversationMessages } from './search.js';
+import { sendJsonPieces } from '../../lib/send-pieces.js';
 import {
   actorFromRequest,
   addParticipants,
@@ -137,7 +138,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Items come as JSON text from the render cache (fragments.ts).
     const payload = await renderConversationList(db(), stamps, viewer.userId);
     const head = Buffer.from(`{"data":{"meta":${JSON.stringify(counts)},"payload":`);
-    return reply.type(JSON_TYPE).send(Buffer.concat([head, ...payload, CLOSE_DATA]));
+    sendJsonPieces(reply, [head, ...payload, CLOSE_DATA]);
   });
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
@@ -289,7 +290,8 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const conversation = await load(request, request.params.id);
     // The same partial as a list item: served from the list's render cache (fragments.ts).
     const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request));
-    return item === undefined ? presentConversation(db(), conversation, viewerUserId(request)) : reply.type(JSON_TYPE).send(Buffer.concat(item));
+    if (item === undefined) return presentConversation(db(), conversation, viewerUserId(request));
+    sendJsonPieces(reply, item);
   });
 
   const update = async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
