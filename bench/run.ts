@@ -140,6 +140,10 @@ export function serverCpuPerRequest(before: ReturnType<typeof cpuTicks>, after: 
   return (serverTicks * TICK_US) / requests;
 }
 
+/** The baseline's server CPU per request over the scenario's; null when either was not measured. */
+const cpuRatioOf = (base: LoadFigures, run: LoadFigures): number | null =>
+  base.serverCpuUs && run.serverCpuUs ? base.serverCpuUs / run.serverCpuUs : null;
+
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -164,7 +168,7 @@ export async function pairedRounds(
     runs.push(await scenario());
   }
   const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => runs.reduce((n, f) => n + f[key], 0);
-  const measured = runs.every((f, i) => f.serverCpuUs && bases[i].serverCpuUs);
+  const cpuRatios = runs.map((f, i) => cpuRatioOf(bases[i], f));
   const medianOrNull = (xs: (number | null)[]) => (xs.every((x) => x !== null) ? median(xs as number[]) : null);
   return {
     figures: {
@@ -179,7 +183,7 @@ export async function pairedRounds(
     },
     ratio: median(runs.map((f, i) => f.reqPerSec / bases[i].reqPerSec)),
     baselineReqPerSec: median(bases.map((f) => f.reqPerSec)),
-    cpuRatio: measured ? median(runs.map((f, i) => bases[i].serverCpuUs! / f.serverCpuUs!)) : null,
+    cpuRatio: medianOrNull(cpuRatios),
     baselineServerCpuUs: medianOrNull(bases.map((f) => f.serverCpuUs)),
   };
 }
@@ -389,7 +393,7 @@ async function main(): Promise<void> {
             figures: f,
             ratio: f.reqPerSec / base.reqPerSec,
             baselineReqPerSec: base.reqPerSec,
-            cpuRatio: f.serverCpuUs && base.serverCpuUs ? base.serverCpuUs / f.serverCpuUs : null,
+            cpuRatio: cpuRatioOf(base, f),
             baselineServerCpuUs: base.serverCpuUs,
           }));
       const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;

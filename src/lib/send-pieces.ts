@@ -1,10 +1,11 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The content type Fastify gives a JSON answer. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Answers with a JSON body kept as byte pieces (the conversation list's rendered items,
+ * Answers 200 with a JSON body kept as byte pieces (the conversation list's rendered items,
  * conversations/fragments.ts), without joining them: the corked socket takes them in one writev
  * with the headers. Joining them first (Buffer.concat) allocated and copied a fresh buffer of a
  * whole page (~70 KB) per request, and the first touch of its memory page-faulted: the copy and
@@ -13,13 +14,13 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * are copied from it; Fastify still runs onResponse and logs the request when the response
  * finishes, as for any reply.
  */
-export function sendJsonPieces(reply: FastifyReply, pieces: readonly Buffer[], status = 200): void {
+export function sendJsonPieces(reply: FastifyReply, pieces: readonly Buffer[]): void {
   let length = 0;
   for (const piece of pieces) length += piece.length;
   const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'content-type': JSON_TYPE, 'content-length': String(length) };
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(status, headers);
+  res.writeHead(200, headers);
   if (reply.request.method === 'HEAD') {
     res.end();
     return;

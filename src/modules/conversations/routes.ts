@@ -34,7 +34,7 @@ import {
   UpdateBody,
 } from './schemas.js';
 import { presentSearchConversations, searchConversationMessages } from './search.js';
-import { sendJsonPieces } from '../../lib/send-pieces.js';
+import { JSON_TYPE, sendJsonPieces } from '../../lib/send-pieces.js';
 import {
   actorFromRequest,
   addParticipants,
@@ -86,7 +86,6 @@ const viewerUserId = (request: FastifyRequest): number | null => (request.princi
 /** `head :ok` */
 const ok = (reply: FastifyReply) => reply.status(200).send();
 /** `render json: nil` */
-const JSON_TYPE = 'application/json; charset=utf-8';
 const jsonNull = (reply: FastifyReply) => reply.status(200).type(JSON_TYPE).send('null');
 const CLOSE_DATA = Buffer.from('}}');
 
