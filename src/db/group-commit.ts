@@ -47,7 +47,11 @@ export class GroupCommitSqliteDriver implements Driver {
 
   async beginTransaction(): Promise<void> {
     if (this.group === null) {
-      this.exec('begin');
+      // IMMEDIATE: the write lock is taken now, waiting (busy_timeout) for another process's
+      // writer if there is one. A deferred begin would take a snapshot at the group's first read
+      // and fail its first write (SQLITE_BUSY_SNAPSHOT, not retried) if another process — the
+      // CLI, a second server — committed in between.
+      this.exec('begin immediate');
       const group = (this.group = new Group());
       setImmediate(() => void this.commitGroup(group));
     }

@@ -8,7 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { openStore, type Store } from '../../src/db/connection.js';
 
 /** A store on a fresh file with a `notes` table, and a second connection that sees only what was committed. */
-async function withStore(run: (store: Store, committed: (id: number) => boolean) => Promise<void>): Promise<void> {
+async function withStore(run: (store: Store, committed: (id: number) => boolean, path: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-group-commit-'));
   const path = join(dir, 'db.sqlite3');
   const store = openStore({ engine: 'sqlite', databaseUrl: path, pgSchema: '' });
@@ -16,7 +16,7 @@ async function withStore(run: (store: Store, committed: (id: number) => boolean)
   const observer = new SQLite(path, { readonly: true });
   const lookup = observer.prepare('select count(*) as n from notes where id = ?');
   try {
-    await run(store, (id) => (lookup.get(id) as { n: number }).n === 1);
+    await run(store, (id) => (lookup.get(id) as { n: number }).n === 1, path);
   } finally {
     observer.close();
     await store.close();
@@ -118,4 +118,37 @@ test('SQLite group commit: closing the store commits an open group first', async
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('SQLite group commit: another process writing while a group is open cannot make the group fail', async () => {
+  // Another process on the same file: the CLI (`parley create-user`), or a second server. With a
+  // deferred `begin`, a group that read first and wrote after such a commit could not move its
+  // snapshot forward (SQLITE_BUSY_SNAPSHOT: the request failed with nothing retried). The group
+  // takes the write lock when it opens, so the other writer is the one that waits.
+  await withStore(async (store, committed, path) => {
+    const other = new SQLite(path);
+    other.pragma('busy_timeout = 0');
+    const otherInsert = other.prepare("insert into notes (id, body) values (?, 'from the other process')");
+    try {
+      let otherError: unknown = null;
+      const result = await store.db.transaction().execute(async (trx) => {
+        const before = await sql<{ n: number }>`select count(*) as n from notes`.execute(trx);
+        try {
+          otherInsert.run(100);
+        } catch (error) {
+          otherError = error;
+        }
+        await insertNote(untyped(trx), 1);
+        return before.rows[0].n;
+      });
+      assert.equal(result, 0);
+      assert.equal(committed(1), true);
+      assert.equal((otherError as { code?: string } | null)?.code, 'SQLITE_BUSY', 'the other writer waits for the group');
+      // Once the group has committed, the other process writes as usual.
+      otherInsert.run(100);
+      assert.equal(committed(100), true);
+    } finally {
+      other.close();
+    }
+  });
 });
