@@ -178,6 +178,15 @@ export async function buildApp(
     { prefix: '/platform/api/v1' },
   );
 
+  if (config.redisUrl) {
+    // Several processes: each tells the others who it saw (realtime/presence-redis.ts). Without
+    // Redis at start, presence stays this process's own until the connection comes back.
+    const { sharePresenceThroughRedis } = await import('./realtime/presence-redis.js');
+    const presence = await sharePresenceThroughRedis(config, (message) => app.log.warn(message));
+    await presence.ready.catch((error: Error) => app.log.warn(`presence sharing: ${error.message}`));
+    app.addHook('onClose', () => presence.stop());
+  }
+
   app.addHook('onClose', async () => {
     await store.close();
   });

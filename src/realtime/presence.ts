@@ -1,16 +1,45 @@
 /**
  * Who is online, per account (Chatwoot's OnlineStatusTracker). A user counts as present for
  * PRESENCE_MS after their last authenticated request or cable ping in that account.
- * In-process for one Parley process; a Redis-backed tracker replaces it for several.
+ * Kept in this process, where presenters read it synchronously. With several processes
+ * (REDIS_URL), each process tells the others its marks through Redis (realtime/presence-redis.ts):
+ * a key's first mark at once, then at most one every SHARE_MS while it is marked again.
  */
 export const PRESENCE_MS = 20_000;
+/** How often a key that keeps being marked is told to the other processes again. */
+export const SHARE_MS = 5_000;
 
 const seen = new Map<string, number>();
+/** When each key was last told to the other processes. */
+const shared = new Map<string, number>();
+/** Who is told of marks made here (the Redis sharer, when there is one). */
+const listeners = new Set<(key: string, at: number) => void>();
 
 const key = (accountId: number, type: 'User' | 'Contact', id: number) => `${accountId}:${type}:${id}`;
 
 export function markPresent(accountId: number, type: 'User' | 'Contact', id: number, at = Date.now()): void {
-  seen.set(key(accountId, type, id), at);
+  const k = key(accountId, type, id);
+  seen.set(k, at);
+  if (listeners.size === 0) return;
+  const last = shared.get(k);
+  if (last !== undefined && at - last < SHARE_MS) return;
+  shared.set(k, at);
+  for (const listener of listeners) listener(k, at);
+}
+
+/** A mark another process made (its key as markPresent builds it); an older one than known changes nothing. */
+export function notePresenceElsewhere(presenceKey: string, at: number): void {
+  const known = seen.get(presenceKey);
+  if (known === undefined || known < at) seen.set(presenceKey, at);
+}
+
+/** Calls `listener` with the marks made in this process that the other processes should hear of; returns the way to stop. */
+export function onPresenceShared(listener: (key: string, at: number) => void): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0) shared.clear();
+  };
 }
 
 export function isPresent(accountId: number, type: 'User' | 'Contact', id: number, at = Date.now()): boolean {
@@ -20,6 +49,7 @@ export function isPresent(accountId: number, type: 'User' | 'Contact', id: numbe
 
 export function clearPresence(): void {
   seen.clear();
+  shared.clear();
 }
 
 /**

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { PRESENCE_MS, notePresenceElsewhere, onPresenceShared } from './presence.js';
+
+/**
+ * Presence shared by the Parley processes of one database (REDIS_URL): each process publishes the
+ * marks it makes (realtime/presence.ts decides how often) and applies the others' to its own map,
+ * so `availability_status` reads stay synchronous and local. A sorted set keeps the marks of the
+ * last PRESENCE_MS for a process that starts later. Names carry a digest of the database, so
+ * deployments (or test schemas) sharing one Redis do not see each other's users.
+ */
+export interface PresenceSharing {
+  /** Settles once the subscription is live and the recent marks are loaded. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function presenceChannel(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema'>): string {
+  const database = createHash('sha256').update(`${config.engine}\n${config.databaseUrl}\n${config.pgSchema ?? ''}`).digest('hex').slice(0, 16);
+  return `parley:presence:${database}`;
+}
+
+export async function sharePresenceThroughRedis(
+  config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'redisUrl'>,
+  warn: (message: string) => void,
+): Promise<PresenceSharing> {
+  const { Redis: RedisClient } = await import('ioredis');
+  const name = presenceChannel(config);
+  const publisher: Redis = new RedisClient(config.redisUrl!, { maxRetriesPerRequest: 1 });
+  const subscriber: Redis = publisher.duplicate();
+  // ioredis reconnects and subscribes again by itself; until then this process's presence is its own.
+  for (const client of [publisher, subscriber]) client.on('error', (error: Error) => warn(`presence sharing: ${error.message}`));
+
+  const apply = (presenceKey: string, at: number) => {
+    if (Number.isFinite(at) && presenceKey.length < 200) notePresenceElsewhere(presenceKey, at);
+  };
+  subscriber.on('message', (_channel: string, message: string) => {
+    const space = message.indexOf(' ');
+    if (space > 0) apply(message.slice(space + 1), Number(message.slice(0, space)));
+  });
+
+  const stopListening = onPresenceShared((presenceKey, at) => {
+    publisher
+      .multi()
+      .zadd(name, at, presenceKey)
+      .pexpire(name, PRESENCE_MS * 2)
+      .publish(name, `${at} ${presenceKey}`)
+      .exec()
+      .catch((error: Error) => warn(`presence sharing: ${error.message}`));
+  });
+  // Marks older than PRESENCE_MS count for no one: dropped now and then.
+  const pruning = setInterval(() => {
+    publisher.zremrangebyscore(name, '-inf', Date.now() - PRESENCE_MS).catch(() => undefined);
+  }, PRESENCE_MS);
+  pruning.unref();
+
+  const ready = (async () => {
+    await subscriber.subscribe(name);
+    const recent = await publisher.zrangebyscore(name, Date.now() - PRESENCE_MS, '+inf', 'WITHSCORES');
+    for (let i = 0; i + 1 < recent.length; i += 2) apply(recent[i], Number(recent[i + 1]));
+  })();
+
+  return {
+    ready,
+    async stop() {
+      stopListening();
+      clearInterval(pruning);
+      subscriber.disconnect();
+      publisher.disconnect();
+    },
+  };
+}
