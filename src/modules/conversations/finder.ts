@@ -105,19 +105,29 @@ export function queryCondition(ctx: AppContext, accountId: number, q: string): C
  * Conversations with any of `labels`. The bits of the names (label_names, migration 0660) are
  * checked on the walked index entry first; only entries whose bits match are looked up in
  * taggings, which decides.
+ * PostgreSQL: taggings' names are compared with the label_names rows found for them (a tagging's
+ * name is always there: its bits come from it), not with the parameters. With the parameters in
+ * sight, a custom plan estimated the label from its statistics and the generic plan could not,
+ * so the generic plan looked three times dearer for the same shape and PostgreSQL planned the
+ * page's statement anew at every request: 0.3 ms of planning for 0.1 ms of execution.
  */
 export function labelsCondition(engine: AppContext['engine'], labels: string[]): Condition {
   const mask = sql.raw(labelMaskSql(engine, 'label_names'));
+  const names = sql.join(labels);
   return (eb) =>
     eb.and([
-      sql<SqlBool>`(conversations.label_bits & (select ${mask} from label_names where name in (${sql.join(labels)}))) <> 0`,
+      sql<SqlBool>`(conversations.label_bits & (select ${mask} from label_names where name in (${names}))) <> 0`,
       eb.exists(
         eb
           .selectFrom('taggings')
           .select(sql`1`.as('one'))
           .where('taggings.taggable_type', '=', 'Conversation')
           .whereRef('taggings.taggable_id', '=', 'conversations.id')
-          .where('taggings.name', 'in', labels),
+          .where(
+            engine === 'postgres'
+              ? sql<SqlBool>`taggings.name = any (array(select label_names.name from label_names where label_names.name in (${names})))`
+              : sql<SqlBool>`taggings.name in (${names})`,
+          ),
       ),
     ]);
 }
