@@ -1,10 +1,11 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { precompiled } from './precompiled.js';
 import { commitProbes, rawSqlite, sqliteConnections } from './connection.js';
 import { coalescedRead } from './coalesce.js';
 import { perDatabase } from './per-database.js';
 import type { CommitProbe } from './commit-probe.js';
 import type { Database } from './types.js';
+import { STRIPED_EPOCHS } from './migrations/0720_striped_contact_epochs.js';
 
 /** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts, 0651: search) and `render_epochs` (0610). */
 export type EpochTable = 'cache_epochs' | 'render_epochs';
@@ -13,6 +14,13 @@ const epochQueries = {
   cache_epochs: precompiled((db, id: number) => db.selectFrom('cache_epochs').select('v').where('id', '=', id)),
   render_epochs: precompiled((db, id: number) => db.selectFrom('render_epochs').select('v').where('id', '=', id)),
 };
+/** PostgreSQL: an epoch its writers move in stripes (migration 0720) is the sum of them. */
+const stripedEpochQuery = precompiled((db, id: number) =>
+  db
+    .selectFrom('cache_epoch_stripes')
+    .select(sql<number>`sum(v)::integer`.as('v'))
+    .where('epoch', '=', id),
+);
 
 const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 
@@ -26,8 +34,9 @@ const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
   const sqlite = rawSqlite.get(db);
   if (!sqlite) {
-    if (db.isTransaction) return readNow(db, table, id);
-    return coalescedRead(db, `epoch:${table}:${id}`, async () => valueOf(await epochQueries[table](db, id)));
+    const query = table === 'cache_epochs' && STRIPED_EPOCHS.includes(id) ? stripedEpochQuery : epochQueries[table];
+    if (db.isTransaction) return Promise.resolve(query(db, id)).then(valueOf);
+    return coalescedRead(db, `epoch:${table}:${id}`, async () => valueOf(await query(db, id)));
   }
   const known = knownEpochsOf(db);
   // The probe is looked at before the value is read: a commit in between makes the next look differ.

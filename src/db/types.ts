@@ -399,9 +399,17 @@ export interface RenderEpochsTable {
   v: number;
 }
 
+/** PostgreSQL only (migration 0720): an epoch kept as the sum of its stripes. */
+export interface CacheEpochStripesTable {
+  epoch: number;
+  stripe: number;
+  v: number;
+}
+
 export interface Database {
   render_epochs: RenderEpochsTable;
   cache_epochs: RenderEpochsTable;
+  cache_epoch_stripes: CacheEpochStripesTable;
   accounts: AccountsTable;
   users: UsersTable;
   account_users: AccountUsersTable;

@@ -6,6 +6,8 @@ import { CommitProbe } from '../../src/db/commit-probe.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 import { readEpoch } from '../../src/db/epochs.js';
 import { AUTH_EPOCH } from '../../src/db/migrations/0010_auth_cache_epoch.js';
+import { CONTACTS_EPOCH } from '../../src/db/migrations/0653_contacts_epoch.js';
+import { EPOCH_STRIPES } from '../../src/db/migrations/0720_striped_contact_epochs.js';
 
 describe('readEpoch', () => {
   let t: TestApp;
@@ -73,6 +75,53 @@ describe('readEpoch', () => {
       other.close();
       probe.close();
       missing.close();
+    }
+  });
+});
+
+describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the contact epochs in stripes' : false }, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  test('two transactions writing different contacts do not wait for each other, and each moves the epoch', async () => {
+    const { default: pg } = await import('pg');
+    const account = await t.createAccount();
+    const at = Date.now();
+    const ids: number[] = [];
+    for (const name of ['First', 'Second']) {
+      const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
+      ids.push(row.id);
+    }
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${t.config.pgSchema}` });
+      await client.connect();
+      return client;
+    };
+    const [a, b] = [await connect(), await connect()];
+    try {
+      const before = await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH);
+      await a.query('begin');
+      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      await a.query(`update contacts set name = 'First, renamed' where id = $1`, [ids[0]]);
+      // The stripe is the transaction id's remainder: a second transaction on A's stripe would wait
+      // for it, as every contact write waited for every other before.
+      let txB = txA;
+      while (txB % EPOCH_STRIPES === txA % EPOCH_STRIPES) {
+        if (txB !== txA) await b.query('rollback');
+        await b.query('begin');
+        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
+      }
+      await b.query(`set local lock_timeout = '2s'`);
+      await b.query(`update contacts set name = 'Second, renamed' where id = $1`, [ids[1]]);
+      await b.query('commit');
+      await a.query('commit');
+      assert.equal(await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH), before + 2);
+    } finally {
+      await a.end();
+      await b.end();
     }
   });
 });
