@@ -182,7 +182,10 @@ export async function buildApp(
     // Several processes: each tells the others who it saw (realtime/presence-redis.ts). Without
     // Redis at start, presence stays this process's own until the connection comes back.
     const { sharePresenceThroughRedis } = await import('./realtime/presence-redis.js');
-    const presence = await sharePresenceThroughRedis(config, (message) => app.log.warn(message));
+    const presence = await sharePresenceThroughRedis(config, {
+      warn: (message) => app.log.warn(message),
+      info: (message) => app.log.info(message),
+    });
     await presence.ready.catch((error: Error) => app.log.warn(`presence sharing: ${error.message}`));
     app.addHook('onClose', () => presence.stop());
   }

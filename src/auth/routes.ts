@@ -6,6 +6,7 @@ import { checkPassword, findUserByEmail, type UserRow } from '../modules/users/s
 import { isoTime, now } from '../db/time.js';
 import { consumeSsoToken, createSession, deleteSession, type IssuedSession } from './sessions.js';
 import { userFromSessionHeaders } from './guard.js';
+import { reportRedisOutages } from '../lib/redis-outages.js';
 
 const INVALID_LOGIN = 'Invalid login credentials. Please try again.';
 
@@ -27,7 +28,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const redis = ctx.config.redisUrl
     ? new (await import('ioredis')).Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
     : undefined;
-  if (redis) app.addHook('onClose', async () => void redis.disconnect());
+  if (redis) {
+    reportRedisOutages(redis, 'sign-in rate limit', app.log);
+    app.addHook('onClose', async () => void redis.disconnect());
+  }
   await app.register(rateLimit, { global: false, ...(redis ? { redis, nameSpace: 'parley-sign-in-' } : {}) });
 
   const sessionHeaders = (user: UserRow, session: IssuedSession) => ({

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { reportRedisOutages } from '../lib/redis-outages.js';
 import { PRESENCE_MS, notePresenceElsewhere, onPresenceShared } from './presence.js';
 
 /**
@@ -23,14 +24,15 @@ export function presenceChannel(config: Pick<Config, 'engine' | 'databaseUrl' | 
 
 export async function sharePresenceThroughRedis(
   config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'redisUrl'>,
-  warn: (message: string) => void,
+  log: { warn(message: string): void; info(message: string): void },
 ): Promise<PresenceSharing> {
   const { Redis: RedisClient } = await import('ioredis');
   const name = presenceChannel(config);
   const publisher: Redis = new RedisClient(config.redisUrl!, { maxRetriesPerRequest: 1 });
   const subscriber: Redis = publisher.duplicate();
   // ioredis reconnects and subscribes again by itself; until then this process's presence is its own.
-  for (const client of [publisher, subscriber]) client.on('error', (error: Error) => warn(`presence sharing: ${error.message}`));
+  reportRedisOutages(publisher, 'presence sharing', log);
+  reportRedisOutages(subscriber, 'presence sharing (subscriber)', log);
 
   const apply = (presenceKey: string, at: number) => {
     if (Number.isFinite(at) && presenceKey.length < 200) notePresenceElsewhere(presenceKey, at);
@@ -47,7 +49,8 @@ export async function sharePresenceThroughRedis(
       .pexpire(name, PRESENCE_MS * 2)
       .publish(name, `${at} ${presenceKey}`)
       .exec()
-      .catch((error: Error) => warn(`presence sharing: ${error.message}`));
+      // An outage is logged once (reportRedisOutages); a mark lost meanwhile is renewed within SHARE_MS.
+      .catch(() => undefined);
   });
   // Marks older than PRESENCE_MS count for no one: dropped now and then.
   const pruning = setInterval(() => {
