@@ -10,6 +10,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
 import { lazyValidatorFactory } from './lib/lazy-validation.js';
 import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
+import { reportRedisOutages } from './lib/redis-outages.js';
 import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
 import { accountRoutes, apiRoutes, platformRoutes, publicRoutes } from './modules/index.js';
 
@@ -88,6 +89,12 @@ export async function buildApp(
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const ctx: AppContext = { db: store.db, engine: store.engine, config, events: new EventBus(), log: app.log as never };
+  if (config.redisUrl) {
+    // One command connection per process: the sign-in rate limit and presence sharing use it.
+    // (ioredis is loaded only then: a single process does not pay its load at start.)
+    ctx.redis = new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    reportRedisOutages(ctx.redis, 'sign-in rate limit and presence', app.log);
+  }
   app.decorate('ctx', ctx);
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
@@ -178,19 +185,17 @@ export async function buildApp(
     { prefix: '/platform/api/v1' },
   );
 
-  if (config.redisUrl) {
+  if (ctx.redis) {
     // Several processes: each tells the others who it saw (realtime/presence-redis.ts). Without
     // Redis at start, presence stays this process's own until the connection comes back.
     const { sharePresenceThroughRedis } = await import('./realtime/presence-redis.js');
-    const presence = await sharePresenceThroughRedis(config, {
-      warn: (message) => app.log.warn(message),
-      info: (message) => app.log.info(message),
-    });
+    const presence = sharePresenceThroughRedis(config, ctx.redis, app.log);
     await presence.ready.catch((error: Error) => app.log.warn(`presence sharing: ${error.message}`));
     app.addHook('onClose', () => presence.stop());
   }
 
   app.addHook('onClose', async () => {
+    ctx.redis?.disconnect();
     await store.close();
   });
 

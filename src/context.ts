@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, Engine } from './config.js';
 import type { Database } from './db/types.js';
@@ -11,6 +12,8 @@ export interface AppContext {
   config: Config;
   events: EventBus;
   log: Logger;
+  /** The process's Redis connection for commands (REDIS_URL), shared by what keeps state there. */
+  redis?: Redis;
 }
 
 /** A database handle that may be the root connection or an open transaction. */

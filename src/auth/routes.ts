@@ -6,7 +6,6 @@ import { checkPassword, findUserByEmail, type UserRow } from '../modules/users/s
 import { isoTime, now } from '../db/time.js';
 import { consumeSsoToken, createSession, deleteSession, type IssuedSession } from './sessions.js';
 import { userFromSessionHeaders } from './guard.js';
-import { reportRedisOutages } from '../lib/redis-outages.js';
 
 const INVALID_LOGIN = 'Invalid login credentials. Please try again.';
 
@@ -24,14 +23,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
   // Repeated sign-in attempts from one address are slowed to a stop (429) for a minute.
   // With several processes the counters live in Redis so every process sees the same count.
-  // (ioredis is loaded only then: a single process does not pay its load at start.)
-  const redis = ctx.config.redisUrl
-    ? new (await import('ioredis')).Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })
-    : undefined;
-  if (redis) {
-    reportRedisOutages(redis, 'sign-in rate limit', app.log);
-    app.addHook('onClose', async () => void redis.disconnect());
-  }
+  const { redis } = ctx;
   await app.register(rateLimit, { global: false, ...(redis ? { redis, nameSpace: 'parley-sign-in-' } : {}) });
 
   const sessionHeaders = (user: UserRow, session: IssuedSession) => ({

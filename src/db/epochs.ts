@@ -22,6 +22,8 @@ const stripedEpochQuery = precompiled((db, id: number) =>
     .where('epoch', '=', id),
 );
 
+type EpochQuery = (db: Kysely<Database>, id: number) => { v: number }[] | Promise<{ v: number }[]>;
+
 const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 
 /**
@@ -35,8 +37,8 @@ export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): 
   const sqlite = rawSqlite.get(db);
   if (!sqlite) {
     const query = table === 'cache_epochs' && STRIPED_EPOCHS.includes(id) ? stripedEpochQuery : epochQueries[table];
-    if (db.isTransaction) return Promise.resolve(query(db, id)).then(valueOf);
-    return coalescedRead(db, `epoch:${table}:${id}`, async () => valueOf(await query(db, id)));
+    if (db.isTransaction) return readNow(db, query, id);
+    return coalescedRead(db, `epoch:${table}:${id}`, async () => readNow(db, query, id));
   }
   const known = knownEpochsOf(db);
   // The probe is looked at before the value is read: a commit in between makes the next look differ.
@@ -52,13 +54,13 @@ export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): 
     // would answer from before that commit (db/read-snapshot.ts).
     sqliteConnections.get(db.getExecutor().adapter)?.snapshot.end();
   }
-  const read = readNow(db, table, id);
+  const read = readNow(db, epochQueries[table], id);
   if (generation !== null && typeof read === 'number') known.values.set(key, read);
   return read;
 }
 
-function readNow(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
-  const rows = epochQueries[table](db, id);
+function readNow(db: Kysely<Database>, query: EpochQuery, id: number): number | Promise<number> {
+  const rows = query(db, id);
   return Array.isArray(rows) ? valueOf(rows) : rows.then(valueOf);
 }
 

@@ -22,16 +22,16 @@ export function presenceChannel(config: Pick<Config, 'engine' | 'databaseUrl' | 
   return `parley:presence:${database}`;
 }
 
-export async function sharePresenceThroughRedis(
-  config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'redisUrl'>,
+export function sharePresenceThroughRedis(
+  config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema'>,
+  /** The process's command connection (AppContext.redis): publishes, and keeps the recent marks. */
+  publisher: Redis,
   log: { warn(message: string): void; info(message: string): void },
-): Promise<PresenceSharing> {
-  const { Redis: RedisClient } = await import('ioredis');
+): PresenceSharing {
   const name = presenceChannel(config);
-  const publisher: Redis = new RedisClient(config.redisUrl!, { maxRetriesPerRequest: 1 });
-  const subscriber: Redis = publisher.duplicate();
-  // ioredis reconnects and subscribes again by itself; until then this process's presence is its own.
-  reportRedisOutages(publisher, 'presence sharing', log);
+  // A subscribed connection takes no other commands: one of its own. ioredis reconnects and
+  // subscribes again by itself; until then this process's presence is its own.
+  const subscriber = publisher.duplicate();
   reportRedisOutages(subscriber, 'presence sharing (subscriber)', log);
 
   const apply = (presenceKey: string, at: number) => {
@@ -70,7 +70,6 @@ export async function sharePresenceThroughRedis(
       stopListening();
       clearInterval(pruning);
       subscriber.disconnect();
-      publisher.disconnect();
     },
   };
 }
