@@ -41,22 +41,38 @@ export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): 
     return coalescedRead(db, `epoch:${table}:${id}`, async () => readNow(db, query, id));
   }
   const known = knownEpochsOf(db);
-  // The probe is looked at before the value is read: a commit in between makes the next look differ.
-  const generation = known.probe?.look() ?? null;
+  const generation = commitGeneration(db);
   const key = `${table}:${id}`;
-  if (generation !== null && generation === known.generation) {
+  if (generation !== null) {
     const value = known.values.get(key);
     if (value !== undefined) return value;
-  } else {
-    known.values.clear();
-    known.generation = generation;
-    // Something was committed since the last look: a shared read transaction opened before it
-    // would answer from before that commit (db/read-snapshot.ts).
-    sqliteConnections.get(db.getExecutor().adapter)?.snapshot.end();
   }
   const read = readNow(db, epochQueries[table], id);
   if (generation !== null && typeof read === 'number') known.values.set(key, read);
   return read;
+}
+
+/**
+ * SQLite: a number that stays the same while nothing at all is committed to the database, by any
+ * connection or process (the CommitProbe), and null when that cannot be told (PostgreSQL, no
+ * WAL-index). A look that finds a commit forgets the epochs read before it and ends a shared read
+ * transaction opened before it (db/read-snapshot.ts), so whatever a caller reads after a look is
+ * at least as new as the generation it returned: two equal looks around a synchronous read say it
+ * saw exactly that generation's data.
+ */
+export function commitGeneration(db: Kysely<Database>): number | null {
+  const known = knownEpochsOf(db);
+  // The probe is looked at before anything is read: a commit in between makes the next look differ.
+  const generation = known.probe?.look() ?? null;
+  if (generation === null || generation !== known.generation) {
+    known.values.clear();
+    known.generation = generation;
+    // Something was committed since the last look: a shared read transaction opened before it
+    // would answer from before that commit.
+    const adapter = db.getExecutor().adapter;
+    sqliteConnections.get(adapter)?.snapshot.end();
+  }
+  return generation;
 }
 
 function readNow(db: Kysely<Database>, query: EpochQuery, id: number): number | Promise<number> {

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Expression, type ExpressionBuilder, type SelectExpression, type SqlBool } from 'kysely';
 import type { AppContext } from '../../context.js';
 import type { Database, Row } from '../../db/types.js';
 import { notFound } from '../../lib/errors.js';
@@ -7,6 +7,8 @@ import { STATUSES } from './presenter.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
 import { perDatabase } from '../../db/per-database.js';
+import { precompiled } from '../../db/precompiled.js';
+import { MIN_ANCHORED_OFFSET, readAnchoredPage, type AnchoredPage, type AnchorRow, type Seekable } from './page-anchors.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
 import { LABEL_BITS, labelMaskSql } from '../../db/migrations/0660_conversation_label_bits.js';
 
@@ -60,6 +62,21 @@ SORTS.sort_on_priority = SORTS.priority_desc;
 SORTS.sort_on_waiting_since = SORTS.waiting_since_asc;
 
 const sortOf = (sortBy: string | undefined) => SORTS[sortBy ?? ''] ?? SORTS.last_activity_at_desc;
+
+/** The orders a deep page can seek in (page-anchors.ts): one timestamp column, then the id. */
+const SEEKABLE = new Map<string, Seekable>([
+  [SORTS.last_activity_at_desc, { column: 'last_activity_at', desc: true }],
+  [SORTS.last_activity_at_asc, { column: 'last_activity_at', desc: false }],
+  [SORTS.created_at_desc, { column: 'created_at', desc: true }],
+  [SORTS.created_at_asc, { column: 'created_at', desc: false }],
+]);
+
+/** Rows after (key, id) in the order `s`: a range on the sort column's index, then the tie on ids. */
+function afterAnchor(s: Seekable, key: unknown, id: unknown): Expression<SqlBool> {
+  const column = sql.ref(`conversations.${s.column}`);
+  const op = sql.raw(s.desc ? '<' : '>');
+  return sql<SqlBool>`${column} ${op}= ${key} and (${column} ${op} ${key} or conversations.id ${op} ${id})`;
+}
 export const orderClause = (sortBy: string | undefined) => sql.raw(sortOf(sortBy));
 
 /** Case-insensitive substring match on both engines (ILIKE / SQLite's LIKE). */
@@ -221,15 +238,22 @@ export async function findConversations(
 
 /** The same page as findConversations, as stamps only: the list renders them from its cache. */
 export async function findConversationStamps(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
-  const { plan, page } = await stampsPlan(ctx, viewer, params);
-  const [counts, stamps] = await Promise.all([plan.counts(), page ? ctx.db.executeQuery(page).then((r) => r.rows) : []]);
-  return { stamps, counts };
+  const { plan, page, anchored } = await stampsPlan(ctx, viewer, params);
+  const stamps = anchored
+    ? readAnchoredPage(ctx.db, ctx.engine, anchored)
+    : page
+      ? ctx.db.executeQuery(page).then((r) => r.rows)
+      : [];
+  const [counts, rows] = await Promise.all([plan.counts(), stamps]);
+  return { stamps: rows, counts };
 }
 
 type Plan = Awaited<ReturnType<typeof planConversations>>;
 interface StampsPlan {
   plan: Plan;
   page: CompiledQuery<ConversationStamp> | null;
+  /** A deep page in a seekable order: read through its anchors instead of `page`. */
+  anchored: AnchoredPage | null;
 }
 
 const STAMP_COLUMNS = [
@@ -258,17 +282,54 @@ async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): 
   // The first page reads its 25 rows straight from the index walk; deeper pages skip their
   // offset on the index alone, then read the 25. On PostgreSQL the activity indexes carry the
   // stamps (migration 0680), so a deep page in activity order whose filters they hold is one walk.
-  const page = !plan.ids
-    ? null
-    : plan.deep && !(ctx.engine === 'postgres' && walkCarriesStamps(params))
-      ? ctx.db.selectFrom('conversations').select(STAMP_COLUMNS).where('conversations.id', 'in', plan.ids).orderBy(plan.order).compile()
-      : plan.ids.clearSelect().select(STAMP_COLUMNS).compile();
-  const entry = { plan, page };
+  const ids = plan.ids;
+  const oneWalk = !plan.deep || (ctx.engine === 'postgres' && walkCarriesStamps(params));
+  const stampsOf = <C extends SelectExpression<Database, 'conversations'>>(pageIds: NonNullable<Plan['ids']>, columns: readonly C[]) =>
+    oneWalk
+      ? pageIds.clearSelect().select(columns)
+      : ctx.db.selectFrom('conversations').select(columns).where('conversations.id', 'in', pageIds).orderBy(plan.order);
+  const page = ids ? stampsOf(ids, STAMP_COLUMNS).compile() : null;
+  const seekable = SEEKABLE.get(sortOf(params.sort_by));
+  const anchored =
+    ids && key !== null && seekable && plan.offset >= MIN_ANCHORED_OFFSET
+      ? anchoredPage(ctx, { listKey: JSON.stringify([viewer.accountId, viewer.userId, viewer.inboxIds, { ...params, page: null }]), ids, offset: plan.offset, seekable, stampsOf })
+      : null;
+  const entry = { plan, page, anchored };
   if (key !== null && key.length <= 2_000) {
     if (plans.size >= MAX_STAMP_PLANS) plans.delete(plans.keys().next().value!);
     plans.set(key, entry);
   }
   return entry;
+}
+
+/**
+ * A deep page's two statements (page-anchors.ts): with its offset, from one row earlier, and from
+ * an anchor; both return each row's sort key, and on PostgreSQL the statement's snapshot.
+ */
+function anchoredPage(
+  ctx: AppContext,
+  p: {
+    listKey: string;
+    ids: NonNullable<Plan['ids']>;
+    offset: number;
+    seekable: Seekable;
+    stampsOf: <C extends SelectExpression<Database, 'conversations'>>(ids: NonNullable<Plan['ids']>, columns: readonly C[]) => Compilable<unknown>;
+  },
+): AnchoredPage {
+  const columns = [
+    ...STAMP_COLUMNS,
+    sql<number>`conversations.${sql.raw(p.seekable.column)}`.as('sort_key'),
+    ...(ctx.engine === 'postgres' ? [sql<string>`pg_current_snapshot()::text`.as('snap')] : []),
+  ];
+  return {
+    listKey: p.listKey,
+    offset: p.offset,
+    withOffset: precompiled((_db) => p.stampsOf(p.ids.offset(p.offset - 1).limit(PER_PAGE + 1), columns) as Compilable<AnchorRow>),
+    fromAnchor: precompiled(
+      (_db, key: number | string, id: number, skip: number) =>
+        p.stampsOf(p.ids.where(afterAnchor(p.seekable, key, id)).offset(skip).limit(PER_PAGE), columns) as Compilable<AnchorRow>,
+    ),
+  };
 }
 
 /**
@@ -398,5 +459,5 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
     ids = ids.limit(PER_PAGE).offset((page - 1) * PER_PAGE);
   }
   // Counts and page are independent: on PostgreSQL the callers run them on two connections at once.
-  return { counts: countsQuery, ids: empty ? null : ids, order, deep: page > 1 };
+  return { counts: countsQuery, ids: empty ? null : ids, order, deep: page > 1, offset: (page - 1) * PER_PAGE };
 }
