@@ -7,7 +7,7 @@ import { STATUSES } from './presenter.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
 import { perDatabase } from '../../db/per-database.js';
-import { precompiled } from '../../db/precompiled.js';
+import { precompiled, precompiledVariants } from '../../db/precompiled.js';
 import { MIN_ANCHORED_OFFSET, readAnchoredPage, type AnchoredPage, type AnchorRow, type Seekable } from './page-anchors.js';
 import { COUNTS_EPOCH } from '../../db/migrations/0602_conversation_counts_epoch.js';
 import { LABEL_BITS, labelMaskSql } from '../../db/migrations/0660_conversation_label_bits.js';
@@ -302,6 +302,8 @@ async function stampsPlan(ctx: AppContext, viewer: Viewer, params: ListParams): 
   return entry;
 }
 
+const MAX_SKIP_VARIANTS = 16;
+
 /**
  * A deep page's two statements (page-anchors.ts): with its offset, from one row earlier, and from
  * an anchor; both return each row's sort key, and on PostgreSQL the statement's snapshot.
@@ -321,14 +323,19 @@ function anchoredPage(
     sql<number>`conversations.${sql.raw(p.seekable.column)}`.as('sort_key'),
     ...(ctx.engine === 'postgres' ? [sql<string>`pg_current_snapshot()::text`.as('snap')] : []),
   ];
+  // One statement per number of rows skipped after the anchor (0 for the same or the next page):
+  // OFFSET stays a literal, as everywhere (db/connection.ts, literalPaging).
+  const fromAnchor = precompiledVariants(
+    (skip: number) => String(skip),
+    (skip) => (_db, key: number | string, id: number) =>
+      p.stampsOf(p.ids.where(afterAnchor(p.seekable, key, id)).offset(skip).limit(PER_PAGE), columns) as Compilable<AnchorRow>,
+    MAX_SKIP_VARIANTS,
+  );
   return {
     listKey: p.listKey,
     offset: p.offset,
     withOffset: precompiled((_db) => p.stampsOf(p.ids.offset(p.offset - 1).limit(PER_PAGE + 1), columns) as Compilable<AnchorRow>),
-    fromAnchor: precompiled(
-      (_db, key: number | string, id: number, skip: number) =>
-        p.stampsOf(p.ids.where(afterAnchor(p.seekable, key, id)).offset(skip).limit(PER_PAGE), columns) as Compilable<AnchorRow>,
-    ),
+    fromAnchor: (db, key, id, skip) => fromAnchor(skip, db, key, id),
   };
 }
 
