@@ -43,7 +43,11 @@ export function onPresenceShared(listener: (key: string, at: number) => void): (
 }
 
 export function isPresent(accountId: number, type: 'User' | 'Contact', id: number, at = Date.now()): boolean {
-  const last = seen.get(key(accountId, type, id));
+  return presentAt(key(accountId, type, id), at);
+}
+
+function presentAt(presenceKey: string, at: number): boolean {
+  const last = seen.get(presenceKey);
   return last !== undefined && at - last < PRESENCE_MS;
 }
 
@@ -63,12 +67,20 @@ export interface PresenceRule {
   id: number;
   present: string;
   absent: string;
+  /**
+   * The presence key, made at the rule's first decision and kept with it: a cached list item's
+   * rules are decided at every request, and making the key each time (a new string, hashed again
+   * for the lookup) was ~5 % of a list page's CPU.
+   */
+  key?: string;
 }
 
 export const PRESENCE_RULE = Symbol('presenceRule');
 
-export function presenceValue(rule: PresenceRule): string {
-  return rule.present === rule.absent || isPresent(rule.accountId, rule.type, rule.id) ? rule.present : rule.absent;
+/** `at`: the time to decide at (a caller deciding many rules reads the clock once). */
+export function presenceValue(rule: PresenceRule, at = Date.now()): string {
+  if (rule.present === rule.absent) return rule.present;
+  return presentAt((rule.key ??= key(rule.accountId, rule.type, rule.id)), at) ? rule.present : rule.absent;
 }
 
 /** `holder.availability_status` decided by `rule`, with the rule kept beside it. */

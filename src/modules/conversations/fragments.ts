@@ -73,9 +73,9 @@ function quoted(value: string): Buffer {
 }
 
 /** The item's bytes as served now (presence filled in), appended to `out`. */
-export function fillFragment(fragment: Fragment, out: Buffer[] = []): Buffer[] {
+export function fillFragment(fragment: Fragment, out: Buffer[] = [], at = Date.now()): Buffer[] {
   out.push(fragment.texts[0]);
-  for (let i = 0; i < fragment.rules.length; i++) out.push(quoted(presenceValue(fragment.rules[i])), fragment.texts[i + 1]);
+  for (let i = 0; i < fragment.rules.length; i++) out.push(quoted(presenceValue(fragment.rules[i], at)), fragment.texts[i + 1]);
   return out;
 }
 
@@ -134,9 +134,10 @@ export async function renderConversationItems(
     });
   }
   const items: Buffer[][] = [];
+  const at = Date.now();
   for (const stamp of stamps) {
     const fragment = fragments.get(stamp.id);
-    if (fragment) items.push(fillFragment(fragment));
+    if (fragment) items.push(fillFragment(fragment, [], at));
   }
   return items;
 }
