@@ -11,6 +11,7 @@ import { EventBus } from './events/bus.js';
 import { lazyValidatorFactory } from './lib/lazy-validation.js';
 import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
 import { reportRedisOutages } from './lib/redis-outages.js';
+import { afterTurn } from './lib/turn-writes.js';
 import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
 import { accountRoutes, apiRoutes, platformRoutes, publicRoutes } from './modules/index.js';
 
@@ -19,6 +20,8 @@ declare module 'fastify' {
     ctx: AppContext;
     /** Every route as registered (method, full URL, schema, config): drives the fuzzer and the isolation matrix. */
     routeTable: RouteEntry[];
+    /** Writes an answer: at the end of the event loop's turn on SQLite (lib/turn-writes.ts), at once on PostgreSQL. */
+    writeAnswer: (write: () => void) => void;
   }
 }
 
@@ -114,6 +117,15 @@ export async function buildApp(
   app.decorateRequest('authEpoch', undefined);
   app.decorateRequest('account', null);
   app.decorateRequest('accountUser', null);
+  // SQLite: the answers finished in one turn of the event loop are written together at its end
+  // (lib/turn-writes.ts). PostgreSQL's answers already come in batches, one per pipelined reply.
+  const turnEnd = ctx.engine === 'sqlite';
+  app.decorate('writeAnswer', turnEnd ? afterTurn : (write: () => void) => write());
+  if (turnEnd) {
+    app.addHook('onSend', (_request, _reply, payload, done) => {
+      afterTurn(() => done(null, payload));
+    });
+  }
 
   if (config.corsOrigins !== false) {
     await app.register(cors, {

@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 import type { RowStatement } from './connection.js';
 import type { ReadSnapshot } from './read-snapshot.js';
+import { flushAfterMicrotasks } from '../lib/turn-writes.js';
 
 /**
  * Kysely's driver for Parley's one SQLite connection, with group commit.
@@ -93,6 +94,9 @@ export class GroupCommitSqliteDriver implements Driver {
     try {
       if (this.group !== group) return;
       this.group = null;
+      // The group's requests are answered by the continuations settling it resumes: together,
+      // once they have run, not at the next turn's end (lib/turn-writes.ts).
+      flushAfterMicrotasks();
       try {
         this.exec('commit');
         group.settle(null);

@@ -12,7 +12,8 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
  * the faults were about a tenth of the list route's CPU (perf, 2026-12-06).
  * The reply is hijacked for the write, so the headers that hooks set before the handler (CORS)
  * are copied from it; Fastify still runs onResponse and logs the request when the response
- * finishes, as for any reply.
+ * finishes, as for any reply. Like every answer on SQLite, it is written at the end of the event
+ * loop's turn, with the others finished in it (`writeAnswer`).
  */
 export function sendJsonPieces(reply: FastifyReply, pieces: readonly Buffer[]): void {
   let length = 0;
@@ -20,14 +21,18 @@ export function sendJsonPieces(reply: FastifyReply, pieces: readonly Buffer[]): 
   const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), 'content-type': JSON_TYPE, 'content-length': String(length) };
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, headers);
-  if (reply.request.method === 'HEAD') {
+  const head = reply.request.method === 'HEAD';
+  // On SQLite with the other answers of this turn of the event loop (lib/turn-writes.ts).
+  reply.server.writeAnswer(() => {
+    res.writeHead(200, headers);
+    if (head) {
+      res.end();
+      return;
+    }
+    // end() uncorks on the next tick; this cork keeps every piece in the same flush.
+    res.cork();
+    for (const piece of pieces) res.write(piece);
     res.end();
-    return;
-  }
-  // end() uncorks on the next tick; this cork keeps every piece in the same flush.
-  res.cork();
-  for (const piece of pieces) res.write(piece);
-  res.end();
-  res.uncork();
+    res.uncork();
+  });
 }
