@@ -90,9 +90,24 @@ function pathFor(route: RouteEntry, w: World) {
     fc.constant(filled),
     fc.array(fc.oneof(hostileString, fc.integer().map(String)), { minLength: params.length, maxLength: params.length }).map((vals) => {
       let i = 0;
-      return route.url.replace(/:[a-z_]+/g, (p) => (p === ':account_id' ? String(w.a.accountId) : encodeURIComponent(vals[i++] || 'x')));
+      return route.url.replace(/:[a-z_]+/g, (p) => (p === ':account_id' ? String(w.a.accountId) : encodeSegment(vals[i++] || 'x')));
     }),
   );
+}
+
+/**
+ * encodeURIComponent, except that a lone surrogate (which it refuses with a URIError) goes out as
+ * its WTF-8 bytes: invalid UTF-8 in the path, one of the inputs the server must answer with a 4xx.
+ */
+function encodeSegment(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const unit = ch.charCodeAt(0);
+    if (ch.length === 1 && unit >= 0xd800 && unit <= 0xdfff) {
+      for (const byte of [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)]) out += `%${byte.toString(16).toUpperCase()}`;
+    } else out += encodeURIComponent(ch);
+  }
+  return out;
 }
 
 async function totalRows(t: TestApp): Promise<number> {

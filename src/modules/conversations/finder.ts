@@ -61,7 +61,8 @@ SORTS.sort_on_created_at = SORTS.created_at_asc;
 SORTS.sort_on_priority = SORTS.priority_desc;
 SORTS.sort_on_waiting_since = SORTS.waiting_since_asc;
 
-const sortOf = (sortBy: string | undefined) => SORTS[sortBy ?? ''] ?? SORTS.last_activity_at_desc;
+// Own keys only: `sort_by=__proto__` must not find Object.prototype (a 500 before).
+const sortOf = (sortBy: string | undefined) => (sortBy !== undefined && Object.hasOwn(SORTS, sortBy) ? SORTS[sortBy] : SORTS.last_activity_at_desc);
 
 /** The orders a deep page can seek in (page-anchors.ts): one timestamp column, then the id. */
 const SEEKABLE = new Map<string, Seekable>([
