@@ -9,7 +9,7 @@ import { openStore, type Store } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { EventBus } from './events/bus.js';
 import { lazyValidatorFactory } from './lib/lazy-validation.js';
-import { HttpError, isForeignKeyViolation, isUniqueViolation } from './lib/errors.js';
+import { HttpError, isForeignKeyViolation, isUniqueViolation, isUnstorableNumber, isUnstorableText, NOT_FOUND_MESSAGE } from './lib/errors.js';
 import { reportRedisOutages } from './lib/redis-outages.js';
 import { afterTurn } from './lib/turn-writes.js';
 import { assertBotAllowed, authenticate, loadAccountScope } from './auth/guard.js';
@@ -147,6 +147,13 @@ export async function buildApp(
     }
     if (isForeignKeyViolation(error)) {
       return reply.status(422).send({ error: 'A referenced record does not exist' });
+    }
+    if (isUnstorableText(error)) {
+      return reply.status(400).send({ error: 'Bad Request', message: 'Text may not contain the NUL character' });
+    }
+    if (isUnstorableNumber(error)) {
+      request.log.warn({ err: error }, 'a number no row can hold: not found');
+      return reply.status(404).send({ error: NOT_FOUND_MESSAGE });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -84,3 +84,21 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
+
+/**
+ * PostgreSQL refused a number for an integer column: beyond 2 147 483 647 (22003), or not an
+ * integer at all, such as `1e+23` from a 23-digit id (22P02). No row can hold it, so it is Rails'
+ * RecordNotFound, as SQLite's answer for the same request is (it compares and finds nothing).
+ */
+export function isUnstorableNumber(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22003' || code === '22P02';
+}
+
+/**
+ * PostgreSQL refused text it cannot store: the NUL character (22021; Rails on PostgreSQL fails the
+ * same way). A 400 on this engine; SQLite stores such text.
+ */
+export function isUnstorableText(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '22021';
+}
