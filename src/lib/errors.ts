@@ -66,9 +66,12 @@ export function recordInvalid(attribute: string, message: string): HttpError {
   return new RecordErrors().add(attribute, message).toError();
 }
 
+/** An error's `code` (SQLite's, PostgreSQL's SQLSTATE, Node's, Fastify's), if it has one. */
+export const errorCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
+
 /** True when a write failed on a UNIQUE constraint (SQLite or PostgreSQL). */
 export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
@@ -81,7 +84,7 @@ export function asTaken(error: unknown, attribute: string): unknown {
 }
 
 export function isForeignKeyViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
@@ -91,7 +94,7 @@ export function isForeignKeyViolation(error: unknown): boolean {
  * RecordNotFound, as SQLite's answer for the same request is (it compares and finds nothing).
  */
 export function isUnstorableNumber(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return code === '22003' || code === '22P02';
 }
 
@@ -100,5 +103,5 @@ export function isUnstorableNumber(error: unknown): boolean {
  * same way). A 400 on this engine; SQLite stores such text.
  */
 export function isUnstorableText(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '22021';
+  return errorCode(error) === '22021';
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
+import { errorCode } from '../lib/errors.js';
 
 /**
  * Where uploaded files live. Keys are opaque, slash-separated and chosen by Parley (never by
@@ -106,7 +107,7 @@ export class LocalDiskStorage implements FileStorage {
 }
 
 function isMissing(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppContext } from '../../context.js';
 import type { Row } from '../../db/types.js';
-import { HttpError, notFound, unprocessable } from '../../lib/errors.js';
+import { errorCode, HttpError, notFound, unprocessable } from '../../lib/errors.js';
 import { secureToken } from '../../lib/random.js';
 import { storageFor } from '../../storage/index.js';
 import { MAX_ATTACHMENTS, type StoredFile } from './service.js';
@@ -131,7 +131,7 @@ function setParam(node: Record<string, unknown>, keys: string[], value: string):
 }
 
 function isMultipartError(error: unknown): error is { code: string; message: string } {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return typeof code === 'string' && code.startsWith('FST_');
 }
 
