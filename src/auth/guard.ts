@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { Row } from '../db/types.js';
 import { notFound, unauthorized } from '../lib/errors.js';
+import { recordId } from '../lib/params.js';
 import { safeEqual, sha256 } from '../lib/random.js';
 import { markPresent } from '../realtime/presence.js';
 import { precompiled } from '../db/precompiled.js';
@@ -140,8 +141,7 @@ export function assertBotAllowed(request: FastifyRequest, principal: Principal):
  */
 export async function loadAccountScope(ctx: AppContext, request: FastifyRequest, principal: Principal): Promise<void> {
   const raw = (request.params as Record<string, string | undefined>).account_id;
-  const accountId = Number(raw);
-  if (!Number.isSafeInteger(accountId) || accountId <= 0) throw notFound();
+  const accountId = recordId(raw ?? '');
   const account = await accounts.get(ctx.db, request.authEpoch, String(accountId), async () => (await accountById(ctx.db, accountId))[0]);
   if (!account) throw notFound();
   if (account.status !== 0) throw unauthorized('Account is suspended');

@@ -1,4 +1,5 @@
 import { isPlainObject } from '../db/json.js';
+import { notFound } from './errors.js';
 
 /**
  * Rails wraps a JSON body's root keys into `params[:resource]` (wrap_parameters), so Chatwoot
@@ -27,4 +28,26 @@ export function castBoolean(v: unknown): boolean | undefined {
   if (typeof v === 'number') return v !== 0;
   const s = String(v).toLowerCase();
   return !['false', '0', 'f', 'off', 'no', 'n'].includes(s);
+}
+
+/** The largest value an id column holds: ids (and display ids) are 32-bit integers on PostgreSQL. */
+export const MAX_RECORD_ID = 2_147_483_647;
+
+/** Whether `n` can be a stored row's id or display id. */
+export const isRecordId = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= MAX_RECORD_ID;
+
+/**
+ * An id from a path, as Rails' find reads it for Chatwoot: one that can name no stored row (not a
+ * number, zero, negative, or beyond the id column) is 404 before any query. PostgreSQL would
+ * refuse such a value rather than find nothing.
+ */
+export function recordId(raw: unknown): number {
+  const n = Number(raw);
+  if (!isRecordId(n)) throw notFound();
+  return n;
+}
+
+/** A conversation's display id in a path: digits only (NaN otherwise, which finds nothing). */
+export function pathDisplayId(raw: string): number {
+  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers.js';
-import { buildWorld, fillPath, probeBody, type World } from './world.js';
+import { buildWorld, fillPath, probeBody, snapshotA, type World } from './world.js';
 
 const ACCOUNT_PREFIX = '/api/v1/accounts/:account_id/';
 
@@ -92,27 +92,4 @@ function safeJson(body: string): { error?: string } | null {
   } catch {
     return null;
   }
-}
-
-/** Everything of account A a leak or a stray write could touch, as row data. */
-async function snapshotA(t: TestApp, w: World): Promise<string> {
-  const db = t.ctx.db;
-  const id = w.a.accountId;
-  const parts = await Promise.all([
-    db.selectFrom('inboxes').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('contacts').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('conversations').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('messages').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('labels').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('teams').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('canned_responses').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('custom_attribute_definitions').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('custom_filters').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('notes').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('agent_bots').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('account_users').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('inbox_members').selectAll().orderBy('id').execute(),
-    db.selectFrom('taggings').selectAll().where('account_id', '=', id).orderBy('taggable_id').orderBy('name').execute(),
-  ]);
-  return JSON.stringify(parts);
 }

@@ -3,6 +3,7 @@ import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
+import { isRecordId } from '../../lib/params.js';
 
 export type AccountRow = Row<'accounts'>;
 
@@ -81,6 +82,7 @@ export async function createAccount(db: Db, input: AccountInput): Promise<Accoun
 }
 
 export async function findAccount(db: Db, id: number): Promise<AccountRow> {
+  if (!isRecordId(id)) throw notFound();
   const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound();
   return row;

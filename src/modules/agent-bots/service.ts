@@ -4,6 +4,7 @@ import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { deleteAccessTokens, issueAccessToken } from '../../auth/tokens.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
+import { isRecordId } from '../../lib/params.js';
 
 export type AgentBotRow = Row<'agent_bots'>;
 
@@ -88,6 +89,7 @@ export async function deleteAgentBot(db: Db, bot: AgentBotRow): Promise<void> {
 }
 
 export async function findAgentBot(db: Db, id: number): Promise<AgentBotRow> {
+  if (!isRecordId(id)) throw notFound();
   const bot = await db.selectFrom('agent_bots').selectAll().where('id', '=', id).executeTakeFirst();
   if (!bot) throw notFound();
   return bot;

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import { currentAccount, currentUser, requireAdministrator } from '../../auth/guard.js';
 import { notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
-import { castBoolean, unwrap } from '../../lib/params.js';
+import { castBoolean, isRecordId, unwrap } from '../../lib/params.js';
 import { presentAgent } from '../users/presenter.js';
 import { AgentSchema } from '../users/schemas.js';
 import {
@@ -66,6 +66,7 @@ export const agentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
 
   const findAgent = async (accountId: number, userId: number) => {
+    if (!isRecordId(userId)) throw notFound();
     const row = await agentsOf(accountId).where('users.id', '=', userId).executeTakeFirst();
     if (!row) throw notFound();
     return row;

@@ -4,6 +4,7 @@ import type { Engine } from '../../config.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 
 export type CannedResponseRow = Row<'canned_responses'>;
 
@@ -41,8 +42,7 @@ export async function listCannedResponses(db: Db, engine: Engine, accountId: num
 }
 
 export async function findCannedResponse(db: Db, accountId: number, id: number | string): Promise<CannedResponseRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  const n = recordId(id);
   const row = await db.selectFrom('canned_responses').selectAll().where('account_id', '=', accountId).where('id', '=', n).executeTakeFirst();
   if (!row) throw notFound();
   return row;

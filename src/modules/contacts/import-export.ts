@@ -9,6 +9,7 @@ import { parseJson, toJson, type JsonObject } from '../../db/json.js';
 import { now, unixSeconds } from '../../db/time.js';
 import type { Row } from '../../db/types.js';
 import { HttpError, notFound, unprocessable } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { CONTACT_FILTER_CATALOGUE } from './filter-catalogue.js';
 import { ExportBody, ExportParams, ImportParams } from './schemas.js';
@@ -308,10 +309,8 @@ export const importExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/contacts/imports/:import_id', { schema: { params: ImportParams } }, async (request) => {
     const account = currentAccount(request);
     requireAdministrator(request);
-    const id = Number(request.params.import_id);
-    const row = Number.isSafeInteger(id)
-      ? await ctx.db.selectFrom('contact_imports').selectAll().where('id', '=', id).where('account_id', '=', account.id).executeTakeFirst()
-      : undefined;
+    const id = recordId(request.params.import_id);
+    const row = await ctx.db.selectFrom('contact_imports').selectAll().where('id', '=', id).where('account_id', '=', account.id).executeTakeFirst();
     if (!row) throw notFound();
     return presentImport(row);
   });
@@ -343,10 +342,8 @@ export const importExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   const findExport = async (accountId: number, raw: string): Promise<ContactExportRow> => {
-    const id = Number(raw);
-    const row = Number.isSafeInteger(id)
-      ? await ctx.db.selectFrom('contact_exports').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst()
-      : undefined;
+    const id = recordId(raw);
+    const row = await ctx.db.selectFrom('contact_exports').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
     if (!row) throw notFound();
     return row;
   };

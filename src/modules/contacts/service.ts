@@ -4,7 +4,7 @@ import { now } from '../../db/time.js';
 import { precompiled } from '../../db/precompiled.js';
 import type { Row } from '../../db/types.js';
 import { asTaken, isUniqueViolation, notFound, RecordErrors, unprocessable } from '../../lib/errors.js';
-import { castBoolean } from '../../lib/params.js';
+import { castBoolean, recordId } from '../../lib/params.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { isPresent } from '../../realtime/presence.js';
 import { validateCustomAttributeValues } from '../custom-attributes/service.js';
@@ -200,8 +200,7 @@ export async function updateContact(db: Db, contact: ContactRow, input: ContactI
 
 /** The account's contact, or 404 (another account's id included). */
 export async function findContact(db: Db, accountId: number, id: number | string): Promise<ContactRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n)) throw notFound();
+  const n = recordId(id);
   const row = await db.selectFrom('contacts').selectAll().where('id', '=', n).where('account_id', '=', accountId).executeTakeFirst();
   if (!row) throw notFound();
   return row;
@@ -209,8 +208,7 @@ export async function findContact(db: Db, accountId: number, id: number | string
 
 /** The account's inbox, or 404. */
 export async function findAccountInbox(db: Db, accountId: number, inboxId: number | string): Promise<InboxRow> {
-  const n = Number(inboxId);
-  if (!Number.isSafeInteger(n)) throw notFound();
+  const n = recordId(inboxId);
   const inbox = await db.selectFrom('inboxes').selectAll().where('id', '=', n).where('account_id', '=', accountId).executeTakeFirst();
   if (!inbox) throw notFound();
   return inbox;
@@ -343,8 +341,7 @@ export function listNotes(db: Db, contact: ContactRow): Promise<NoteRow[]> {
 }
 
 export async function findNote(db: Db, contact: ContactRow, id: number | string): Promise<NoteRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n)) throw notFound();
+  const n = recordId(id);
   const note = await db.selectFrom('notes').selectAll().where('id', '=', n).where('contact_id', '=', contact.id).executeTakeFirst();
   if (!note) throw notFound();
   return note;

@@ -6,7 +6,7 @@ import type { Row } from '../../db/types.js';
 import { isoTime } from '../../db/time.js';
 import { isPlainObject, type JsonObject } from '../../db/json.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
-import { castBoolean, pageNumber, present, unwrap } from '../../lib/params.js';
+import { castBoolean, pageNumber, pathDisplayId, present, unwrap } from '../../lib/params.js';
 import { findAccountInbox, findContact, findOrCreateContactInbox } from '../contacts/service.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { emitMessageCreated, insertMessage, type Actor as MessageActor, type CreatedMessage } from '../messages/service.js';
@@ -62,11 +62,6 @@ import {
   usersWithMemberships,
   type ConversationChanges,
 } from './service.js';
-
-/** Conversations are addressed by display id; anything that is not one is simply not found. */
-function displayId(raw: string): number {
-  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
-}
 
 /** A loose id for assignments: Rails' find_by(id: "x") finds nothing rather than failing. */
 function looseId(value: unknown): number | null {
@@ -127,7 +122,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return bracketed ? { ...rest, labels: [...(rest.labels ?? []), ...bracketed] } : rest;
   };
 
-  const load = (request: FastifyRequest, raw: string) => loadConversationForRequest(ctx, request, displayId(raw));
+  const load = (request: FastifyRequest, raw: string) => loadConversationForRequest(ctx, request, pathDisplayId(raw));
 
   // ---- the list ----
 

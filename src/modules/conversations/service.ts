@@ -7,6 +7,7 @@ import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { accessibleInboxIds, currentAccount, isAdministrator } from '../../auth/guard.js';
 import { HttpError, notFound, unauthorized, unprocessable } from '../../lib/errors.js';
+import { isRecordId } from '../../lib/params.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { availabilityStatus } from '../users/presenter.js';
 import { createActivityMessage, type ConversationRef } from '../messages/service.js';
@@ -41,7 +42,7 @@ const conversationByDisplayId = precompiled((db, accountId: number, displayId: n
 );
 
 export async function findConversation(db: Db, accountId: number, displayId: number): Promise<ConversationRow> {
-  if (!Number.isSafeInteger(displayId)) throw notFound();
+  if (!isRecordId(displayId)) throw notFound();
   const [row] = await conversationByDisplayId(db, accountId, displayId);
   if (!row) throw notFound();
   return row;
@@ -78,7 +79,7 @@ export async function loadConversationPartForRequest<C extends ConversationColum
   displayId: number,
   columns: readonly C[],
 ): Promise<ConversationPart<C>> {
-  if (!Number.isSafeInteger(displayId)) throw notFound();
+  if (!isRecordId(displayId)) throw notFound();
   const [row] = await conversationColumnsQuery(columns)(ctx.db, currentAccount(request).id, displayId);
   if (!row) throw notFound();
   const conversation = row as ConversationPart<C>;

@@ -3,6 +3,7 @@ import type { Row } from '../../db/types.js';
 import { parseJson, toJson } from '../../db/json.js';
 import { now } from '../../db/time.js';
 import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 
 export type CustomAttributeDefinitionRow = Row<'custom_attribute_definitions'>;
 
@@ -85,8 +86,7 @@ export function definitionsFor(db: Db, accountId: number, model: AttributeModel)
 }
 
 export async function findDefinition(db: Db, accountId: number, id: number | string): Promise<CustomAttributeDefinitionRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  const n = recordId(id);
   const row = await db
     .selectFrom('custom_attribute_definitions')
     .selectAll()

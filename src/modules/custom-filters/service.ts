@@ -3,6 +3,7 @@ import type { Row } from '../../db/types.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import { now } from '../../db/time.js';
 import { RecordErrors, notFound } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 import { castEnum } from '../custom-attributes/service.js';
 
 export type CustomFilterRow = Row<'custom_filters'>;
@@ -39,8 +40,7 @@ export async function listCustomFilters(db: Db, accountId: number, userId: numbe
 
 /** One of the user's own filters; someone else's, or another account's, is 404. */
 export async function findCustomFilter(db: Db, accountId: number, userId: number, id: number | string): Promise<CustomFilterRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  const n = recordId(id);
   const row = await db
     .selectFrom('custom_filters')
     .selectAll()

@@ -3,6 +3,7 @@ import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json
 import type { Row } from '../../db/types.js';
 import { flag, now } from '../../db/time.js';
 import { notFound, RecordErrors, type HttpError } from '../../lib/errors.js';
+import { isRecordId } from '../../lib/params.js';
 import { secureToken } from '../../lib/random.js';
 import type { ChannelBody, InboxCreateBody, InboxUpdateBody, WorkingHourBody } from './schemas.js';
 
@@ -43,7 +44,7 @@ export function defaultPreChatFormOptions(): JsonObject {
 
 /** The account's inbox, or 404 (another account's id included). */
 export async function findInbox(db: Db, accountId: number, inboxId: number): Promise<InboxRow> {
-  if (!Number.isSafeInteger(inboxId) || inboxId <= 0) throw notFound();
+  if (!isRecordId(inboxId)) throw notFound();
   const row = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).executeTakeFirst();
   if (!row) throw notFound();
   return row;
@@ -527,7 +528,7 @@ export async function setInboxAgentBot(db: Db, inbox: InboxRow, agentBot: unknow
     return;
   }
   const botId = Number(agentBot);
-  if (!Number.isSafeInteger(botId) || botId <= 0) throw notFound();
+  if (!isRecordId(botId)) throw notFound();
   const bot = await db
     .selectFrom('agent_bots')
     .select('id')

@@ -2,6 +2,7 @@ import type { Db } from '../../context.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { RecordErrors, asTaken, notFound } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 
 export type LabelRow = Row<'labels'>;
 
@@ -23,8 +24,7 @@ export function listLabels(db: Db, accountId: number): Promise<LabelRow[]> {
 }
 
 export async function findLabel(db: Db, accountId: number, id: number | string): Promise<LabelRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  const n = recordId(id);
   const row = await db.selectFrom('labels').selectAll().where('account_id', '=', accountId).where('id', '=', n).executeTakeFirst();
   if (!row) throw notFound();
   return row;

@@ -5,6 +5,7 @@ import type { Database } from '../../db/types.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
+import { isRecordId } from '../../lib/params.js';
 import { MESSAGE_PARTIAL_COLUMNS, userSenderData, type MessagePartialRow } from './presenter.js';
 import { labelsOf } from '../conversations/presenter.js';
 import { CONTACT_PUSH_COLUMNS, contactPushData, type ContactPushRow } from '../contacts/presenter.js';
@@ -111,7 +112,7 @@ export function readAheadByDisplayId(
   displayId: number,
   cursor: MessageCursor,
 ): Promise<[MessagePartialRow[], ContactPushRow | undefined]> | null {
-  if (packs(db) || !Number.isSafeInteger(displayId) || !blank(cursor.before) || !blank(cursor.after) || !blank(cursor.filter_internal_messages)) return null;
+  if (packs(db) || !isRecordId(displayId) || !blank(cursor.before) || !blank(cursor.after) || !blank(cursor.filter_internal_messages)) return null;
   const read = Promise.all([latestMessagesByDisplayId(db, accountId, displayId), contactByDisplayId(db, accountId, displayId)]).then(
     ([rows, [contact]]): [MessagePartialRow[], ContactPushRow | undefined] => [rows.reverse(), contact],
   );

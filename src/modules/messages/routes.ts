@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
 import { currentAccount, type Principal } from '../../auth/guard.js';
-import { pageNumber } from '../../lib/params.js';
+import { pageNumber, pathDisplayId } from '../../lib/params.js';
 import { conversationRefForRequest, loadConversationForRequest, loadConversationPartForRequest } from '../conversations/service.js';
 import { findConversationContact, findMessages, listConversationAttachments, messagesMeta, MESSAGES_CONVERSATION_COLUMNS, readAheadByDisplayId } from './finder.js';
 import { assignField, readMultipartMessage, setAttachmentBaseUrl } from './files.js';
@@ -24,11 +24,6 @@ import {
 function actorOf(principal: Principal | null): Actor {
   if (!principal) return null;
   return principal.kind === 'user' ? { kind: 'user', user: principal.user } : { kind: 'bot', bot: principal.bot };
-}
-
-/** Conversations are addressed by display id; anything that is not one is simply not found. */
-function displayId(raw: string): number {
-  return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;
 }
 
 /**
@@ -53,7 +48,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const base = '/conversations/:conversation_id';
 
   app.get(`${base}/messages`, { schema: { params: ConversationParams, querystring: MessagesQuery } }, async (request) => {
-    const id = displayId(request.params.conversation_id);
+    const id = pathDisplayId(request.params.conversation_id);
     const ahead = readAheadByDisplayId(ctx.db, currentAccount(request).id, id, request.query);
     const conversation = await loadConversationPartForRequest(ctx, request, id, MESSAGES_CONVERSATION_COLUMNS);
     const [rows, contact] = await (ahead ?? Promise.all([findMessages(ctx.db, conversation, request.query), findConversationContact(ctx.db, conversation)]));
@@ -77,7 +72,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const id = displayId(request.params.conversation_id);
+      const id = pathDisplayId(request.params.conversation_id);
       const isMultipart = request.isMultipart();
       // Files are stored under the conversation's account while the form streams in: found first.
       let target: ConversationRow | ConversationRef | undefined = isMultipart ? await loadConversationForRequest(ctx, request, id) : undefined;
@@ -120,7 +115,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.patch(`${base}/messages/:id`, { schema: { params: MessageParams, body: UpdateMessageBody } }, async (request, reply) => {
-    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const conversation = await loadConversationForRequest(ctx, request, pathDisplayId(request.params.conversation_id));
     const inbox = await ctx.db.selectFrom('inboxes').select('channel_type').where('id', '=', conversation.inbox_id).executeTakeFirst();
     if (inbox?.channel_type !== 'Channel::Api') {
       return reply.status(403).send({ error: 'Message status update is only allowed for API inboxes' });
@@ -132,14 +127,14 @@ export const messagesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete(`${base}/messages/:id`, { schema: { params: MessageParams } }, async (request) => {
-    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const conversation = await loadConversationForRequest(ctx, request, pathDisplayId(request.params.conversation_id));
     const message = await findMessage(ctx.db, conversation, request.params.id);
     const deleted = await deleteMessage(ctx, message);
     return presentMessage(ctx.db, deleted, { authEpoch: request.authEpoch });
   });
 
   app.get(`${base}/attachments`, { schema: { params: ConversationParams, querystring: AttachmentsQuery } }, async (request) => {
-    const conversation = await loadConversationForRequest(ctx, request, displayId(request.params.conversation_id));
+    const conversation = await loadConversationForRequest(ctx, request, pathDisplayId(request.params.conversation_id));
     const { total, rows } = await listConversationAttachments(ctx.db, conversation, pageNumber(request.query.page));
     return { meta: { total_count: total }, payload: await presentConversationAttachments(ctx.db, rows) };
   });

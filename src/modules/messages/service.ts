@@ -6,7 +6,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { commitAhead, precompiled, precompiledRow } from '../../db/precompiled.js';
 import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
-import { castBoolean } from '../../lib/params.js';
+import { castBoolean, isRecordId, recordId } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
 import { lockContact } from '../contacts/service.js';
 
@@ -636,7 +636,7 @@ export async function insertMessage(
   const lastStatementIssued = (trx: Db) => (owns ? () => commitAhead(trx) : undefined);
   if (!('id' in target)) {
     return inTransaction(db, async (trx) => {
-      if (!Number.isSafeInteger(target.displayId)) throw notFound();
+      if (!isRecordId(target.displayId)) throw notFound();
       const [current] = await conversationForMessageByDisplayId(trx, target.accountId, target.displayId);
       if (!current) throw notFound();
       await target.authorize(current, trx);
@@ -742,8 +742,7 @@ export async function removeStoredFiles(ctx: AppContext, keys: (string | null)[]
 // ---- reading, updating, deleting ----
 
 export async function findMessage(db: Db, conversation: ConversationRow, rawId: unknown): Promise<MessageRow> {
-  const id = Number(rawId);
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound();
+  const id = recordId(rawId);
   const row = await db.selectFrom('messages').selectAll().where('id', '=', id).where('conversation_id', '=', conversation.id).executeTakeFirst();
   if (!row) throw notFound();
   return row;

@@ -2,6 +2,7 @@ import type { Db } from '../../context.js';
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { HttpError, RecordErrors, asTaken, notFound } from '../../lib/errors.js';
+import { recordId } from '../../lib/params.js';
 
 export type TeamRow = Row<'teams'>;
 export type UserRow = Row<'users'>;
@@ -21,8 +22,7 @@ export function listTeams(db: Db, accountId: number): Promise<TeamRow[]> {
 
 /** The account's team with this id; anything else (another account's, a non-number) is 404. */
 export async function findTeam(db: Db, accountId: number, id: number | string): Promise<TeamRow> {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  const n = recordId(id);
   const row = await db.selectFrom('teams').selectAll().where('account_id', '=', accountId).where('id', '=', n).executeTakeFirst();
   if (!row) throw notFound();
   return row;

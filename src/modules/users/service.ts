@@ -5,6 +5,7 @@ import { now } from '../../db/time.js';
 import { hashPassword, passwordProblems, verifyPassword } from '../../auth/passwords.js';
 import { deleteAccessTokens, issueAccessToken } from '../../auth/tokens.js';
 import { notFound, RecordErrors } from '../../lib/errors.js';
+import { isRecordId } from '../../lib/params.js';
 import { precompiled } from '../../db/precompiled.js';
 import { EpochCache } from '../../db/epochs.js';
 import { secureToken } from '../../lib/random.js';
@@ -117,6 +118,7 @@ export async function createUser(db: Db, input: UserInput, encryptedPassword?: s
 }
 
 export async function findUser(db: Db, id: number): Promise<UserRow> {
+  if (!isRecordId(id)) throw notFound();
   const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound();
   return row;
