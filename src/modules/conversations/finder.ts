@@ -222,14 +222,8 @@ export type ConversationStamp = Pick<Row<'conversations'>, 'id' | 'render_versio
 };
 
 /** ConversationFinder#perform: the page of conversations and the four counts. */
-export async function findConversations(
-  ctx: AppContext,
-  viewer: Viewer,
-  params: ListParams,
-  options: { countsOnly?: boolean } = {},
-): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
+export async function findConversations(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ rows: Row<'conversations'>[]; counts: Counts }> {
   const plan = await planConversations(ctx, viewer, params);
-  if (options.countsOnly) return { rows: [], counts: await plan.counts() };
   const [counts, rows] = await Promise.all([
     plan.counts(),
     plan.ids ? ctx.db.selectFrom('conversations').selectAll('conversations').where('conversations.id', 'in', plan.ids).orderBy(plan.order).execute() : [],
@@ -247,6 +241,15 @@ export async function findConversationStamps(ctx: AppContext, viewer: Viewer, pa
       : [];
   const [counts, rows] = await Promise.all([plan.counts(), stamps]);
   return { stamps: rows, counts };
+}
+
+/**
+ * The list's counts alone (the meta route), from the same kept plan as the list's page: planning
+ * anew built the page's query with Kysely at every request, ~7 % of a meta request's CPU.
+ */
+export async function findConversationCounts(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<Counts> {
+  const { plan } = await stampsPlan(ctx, viewer, params);
+  return plan.counts();
 }
 
 type Plan = Awaited<ReturnType<typeof planConversations>>;

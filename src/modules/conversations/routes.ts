@@ -13,7 +13,7 @@ import { emitMessageCreated, insertMessage, type Actor as MessageActor, type Cre
 import { presentAgent } from '../users/presenter.js';
 import { CONVERSATION_FILTER_CATALOGUE, expandStatusAll } from './filter-catalogue.js';
 import { renderConversationItems, renderConversationList } from './fragments.js';
-import { findConversations, findConversationStamps, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
+import { findConversationCounts, findConversations, findConversationStamps, PER_PAGE, permissionCondition, type ListParams, type Viewer } from './finder.js';
 import { agentBotSlimJson, presentConversation, presentConversations, statusName, teamAsJson } from './presenter.js';
 import {
   AssignmentBody,
@@ -137,8 +137,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
     const viewer = await viewerOf(request);
-    const { counts } = await findConversations(ctx, viewer, { ...listParams(request.query), page: '1' }, { countsOnly: true });
-    return { meta: counts };
+    return { meta: await findConversationCounts(ctx, viewer, { ...listParams(request.query), page: '1' }) };
   });
 
   app.get('/conversations/search', { schema: { querystring: ListQuery } }, async (request) => {
