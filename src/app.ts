@@ -115,6 +115,7 @@ export async function buildApp(
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('authEpoch', undefined);
+  app.decorateRequest('countsEpoch', undefined);
   app.decorateRequest('account', null);
   app.decorateRequest('accountUser', null);
   // SQLite: the answers finished in one turn of the event loop are written together at its end

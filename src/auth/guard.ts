@@ -7,7 +7,7 @@ import { safeEqual, sha256 } from '../lib/random.js';
 import { markPresent } from '../realtime/presence.js';
 import { precompiled } from '../db/precompiled.js';
 import { EpochCache } from '../db/epochs.js';
-import { readAuthEpoch } from './cache.js';
+import { readRequestEpochs } from './cache.js';
 
 export type UserRow = Row<'users'>;
 export type AgentBotRow = Row<'agent_bots'>;
@@ -51,6 +51,8 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The auth epoch this request read first (auth/cache.ts); its cached lookups are at it. */
     authEpoch: number | undefined;
+    /** PostgreSQL: the conversation counts epoch, read with the auth epoch (auth/cache.ts); undefined on SQLite. */
+    countsEpoch: number | undefined;
     account: AccountRow | null;
     accountUser: AccountUserRow | null;
   }
@@ -88,7 +90,9 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   if (token) {
     if (token.length > 256) throw unauthorized(INVALID_TOKEN);
     const digest = tokenDigest(token);
-    request.authEpoch = await readAuthEpoch(ctx.db);
+    const epochs = await readRequestEpochs(ctx.db, ctx.engine);
+    request.authEpoch = epochs.auth;
+    request.countsEpoch = epochs.counts;
     const principal = await principals.get(ctx.db, request.authEpoch, digest, () => principalForToken(ctx, digest, token));
     if (!principal) throw unauthorized(INVALID_TOKEN);
     return principal;

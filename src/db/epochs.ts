@@ -6,6 +6,7 @@ import { perDatabase } from './per-database.js';
 import type { CommitProbe } from './commit-probe.js';
 import type { Database } from './types.js';
 import { STRIPED_EPOCHS } from './migrations/0720_striped_contact_epochs.js';
+import { STRIPED_EPOCHS_0730 } from './migrations/0730_conversation_counts_epoch_postgres.js';
 
 /** Tables of trigger-kept epochs: `cache_epochs` (0010: auth, 0602: counts, 0651: search) and `render_epochs` (0610). */
 export type EpochTable = 'cache_epochs' | 'render_epochs';
@@ -14,7 +15,8 @@ const epochQueries = {
   cache_epochs: precompiled((db, id: number) => db.selectFrom('cache_epochs').select('v').where('id', '=', id)),
   render_epochs: precompiled((db, id: number) => db.selectFrom('render_epochs').select('v').where('id', '=', id)),
 };
-/** PostgreSQL: an epoch its writers move in stripes (migration 0720) is the sum of them. */
+/** PostgreSQL: an epoch its writers move in stripes (migrations 0720, 0730) is the sum of them. */
+const STRIPED = new Set([...STRIPED_EPOCHS, ...STRIPED_EPOCHS_0730]);
 const stripedEpochQuery = precompiled((db, id: number) =>
   db
     .selectFrom('cache_epoch_stripes')
@@ -36,7 +38,7 @@ const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 export function readEpoch(db: Kysely<Database>, table: EpochTable, id: number): number | Promise<number> {
   const sqlite = rawSqlite.get(db);
   if (!sqlite) {
-    const query = table === 'cache_epochs' && STRIPED_EPOCHS.includes(id) ? stripedEpochQuery : epochQueries[table];
+    const query = table === 'cache_epochs' && STRIPED.has(id) ? stripedEpochQuery : epochQueries[table];
     if (db.isTransaction) return readNow(db, query, id);
     return coalescedRead(db, `epoch:${table}:${id}`, async () => readNow(db, query, id));
   }

@@ -8,6 +8,8 @@ import { readEpoch } from '../../src/db/epochs.js';
 import { AUTH_EPOCH } from '../../src/db/migrations/0010_auth_cache_epoch.js';
 import { CONTACTS_EPOCH } from '../../src/db/migrations/0653_contacts_epoch.js';
 import { EPOCH_STRIPES } from '../../src/db/migrations/0720_striped_contact_epochs.js';
+import { COUNTS_EPOCH } from '../../src/db/migrations/0602_conversation_counts_epoch.js';
+import { createConversation, makeContact, makeInbox } from '../modules/conversations/fixtures.js';
 
 describe('readEpoch', () => {
   let t: TestApp;
@@ -119,6 +121,88 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
       await b.query('commit');
       await a.query('commit');
       assert.equal(await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH), before + 2);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+});
+
+describe('striped conversation counts epoch (PostgreSQL, migration 0730)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the counts epoch in stripes' : false }, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const connect = async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${t.config.pgSchema}` });
+    await client.connect();
+    return client;
+  };
+  const stripeSum = async (client: { query: (q: string) => Promise<{ rows: { v: number }[] }> }) =>
+    Number((await client.query(`select sum(v)::integer as v from cache_epoch_stripes where epoch = ${COUNTS_EPOCH}`)).rows[0].v);
+
+  /** Three open conversations: the first in inbox A, the other two in inbox B (one counter row). */
+  const threeConversations = async () => {
+    const { account, admin } = await t.seedAccount();
+    const [inboxA, inboxB] = [await makeInbox(t, account.id, { members: [admin.user.id] }), await makeInbox(t, account.id, { members: [admin.user.id] })];
+    const contact = await makeContact(t, account.id, { name: 'Counted' });
+    const ids: number[] = [];
+    for (const inbox of [inboxA, inboxB, inboxB]) {
+      const created = await createConversation(t, account.id, admin, { inbox_id: inbox.id, contact_id: contact.id });
+      const row = await t.ctx.db.selectFrom('conversations').select('id').where('account_id', '=', account.id).where('display_id', '=', created.id).executeTakeFirstOrThrow();
+      ids.push(row.id);
+    }
+    return ids;
+  };
+
+  test('a counter change moves the epoch when its transaction commits, not before, and once', async () => {
+    const [id, other] = await threeConversations();
+    const client = await connect();
+    try {
+      const before = await stripeSum(client);
+      await client.query('begin');
+      await client.query(`update conversations set status = 1 where id = ${id}`);
+      await client.query(`update conversations set status = 2, assignee_id = null where id = ${other}`);
+      assert.equal(await stripeSum(client), before, 'the bump is deferred to the commit');
+      await client.query('commit');
+      // Four counter rows moved; one bump for the transaction.
+      assert.equal(await readEpoch(t.ctx.db, 'cache_epochs', COUNTS_EPOCH), before + 1);
+      // A write that moves no counter leaves the epoch alone.
+      const after = await stripeSum(client);
+      await client.query(`update conversations set last_activity_at = 5 where id = ${id}`);
+      assert.equal(await stripeSum(client), after);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('two transactions on one stripe that take each other’s counter rows do not deadlock', async () => {
+    const [first, second, third] = await threeConversations();
+    const [a, b] = [await connect(), await connect()];
+    try {
+      const before = await stripeSum(a);
+      await a.query('begin');
+      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      await a.query(`update conversations set status = 1 where id = ${first}`);
+      // B on A's stripe. With the bump taken at each counter change, B would wait for A's stripe
+      // while holding inbox B's counter rows, which A then asks for: a deadlock.
+      await b.query('begin');
+      let txB = Number((await b.query('select txid_current() as x')).rows[0].x);
+      while (txB % EPOCH_STRIPES !== txA % EPOCH_STRIPES) {
+        await b.query('rollback');
+        await b.query('begin');
+        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
+      }
+      await b.query(`set local lock_timeout = '5s'`);
+      await b.query(`update conversations set status = 1 where id = ${second}`);
+      const aWaits = a.query(`update conversations set status = 1 where id = ${third}`);
+      await b.query('commit');
+      await aWaits;
+      await a.query('commit');
+      assert.ok((await stripeSum(a)) >= before + 2);
     } finally {
       await a.end();
       await b.end();

@@ -165,11 +165,14 @@ const toId = (v: unknown): number | null => {
  * are only account, status, inboxes, team and at most one label: a few hundred counter rows
  * instead of tens of thousands of conversations.
  */
-async function countersCounts(ctx: AppContext, viewer: Viewer, filters: CounterFilters): Promise<Counts> {
+async function countersCounts(ctx: AppContext, viewer: Viewer, filters: CounterFilters, countsEpoch: number | undefined): Promise<Counts> {
   const key = JSON.stringify([viewer.accountId, viewer.userId, filters.status, filters.inboxId, filters.inboxIds, filters.teamId, filters.label]);
-  // PostgreSQL: read each time (an epoch row there would be locked by every conversation write),
-  // one read shared by the requests of a turn that ask for the same counts.
-  if (ctx.engine === 'postgres') return { ...(await coalescedRead(ctx.db, `counts:${key}`, () => readCounters(ctx, viewer, filters))) };
+  if (ctx.engine === 'postgres') {
+    // One read shared by the requests of a turn that ask for the same counts; reused until a
+    // counter changes when the request read the counts epoch with its auth epoch (0730, auth/cache.ts).
+    const read = () => coalescedRead(ctx.db, `counts:${key}`, () => readCounters(ctx, viewer, filters));
+    return { ...(await (countsEpoch === undefined ? read() : countsCache.get(ctx.db, countsEpoch, key, read))) };
+  }
   // SQLite: reused until a counter changes (migration 0602).
   const epoch = await readEpoch(ctx.db, 'cache_epochs', COUNTS_EPOCH);
   return { ...(await countsCache.get(ctx.db, epoch, key, () => readCounters(ctx, viewer, filters))) };
@@ -232,14 +235,19 @@ export async function findConversations(ctx: AppContext, viewer: Viewer, params:
 }
 
 /** The same page as findConversations, as stamps only: the list renders them from its cache. */
-export async function findConversationStamps(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
+export async function findConversationStamps(
+  ctx: AppContext,
+  viewer: Viewer,
+  params: ListParams,
+  countsEpoch?: number,
+): Promise<{ stamps: ConversationStamp[]; counts: Counts }> {
   const { plan, page, anchored } = await stampsPlan(ctx, viewer, params);
   const stamps = anchored
     ? readAnchoredPage(ctx.db, ctx.engine, anchored)
     : page
       ? ctx.db.executeQuery(page).then((r) => r.rows)
       : [];
-  const [counts, rows] = await Promise.all([plan.counts(), stamps]);
+  const [counts, rows] = await Promise.all([plan.counts(countsEpoch), stamps]);
   return { stamps: rows, counts };
 }
 
@@ -247,9 +255,9 @@ export async function findConversationStamps(ctx: AppContext, viewer: Viewer, pa
  * The list's counts alone (the meta route), from the same kept plan as the list's page: planning
  * anew built the page's query with Kysely at every request, ~7 % of a meta request's CPU.
  */
-export async function findConversationCounts(ctx: AppContext, viewer: Viewer, params: ListParams): Promise<Counts> {
+export async function findConversationCounts(ctx: AppContext, viewer: Viewer, params: ListParams, countsEpoch?: number): Promise<Counts> {
   const { plan } = await stampsPlan(ctx, viewer, params);
-  return plan.counts();
+  return plan.counts(countsEpoch);
 }
 
 type Plan = Awaited<ReturnType<typeof planConversations>>;
@@ -435,10 +443,11 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
 
   const where = (eb: Eb) => eb.and([eb('conversations.account_id', '=', viewer.accountId), ...conds.map((c) => c(eb))]);
 
-  const countsQuery = async (): Promise<Counts> => {
+  /** `countsEpoch`: the request's (RequestEpochs.counts), not the plan's: a plan serves many requests. */
+  const countsQuery = async (countsEpoch?: number): Promise<Counts> => {
     if (empty) return { ...ZERO_COUNTS };
     if (countable) {
-      return countersCounts(ctx, viewer, { status: counterStatus, inboxId: counterInbox, inboxIds: viewer.inboxIds, teamId: counterTeam, label: counterLabel });
+      return countersCounts(ctx, viewer, { status: counterStatus, inboxId: counterInbox, inboxIds: viewer.inboxIds, teamId: counterTeam, label: counterLabel }, countsEpoch);
     }
     const countRow = await db
       .selectFrom('conversations')

@@ -128,7 +128,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/conversations', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const viewer = await viewerOf(request);
-    const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query));
+    const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query), request.countsEpoch);
     // Items come as JSON text from the render cache (fragments.ts).
     const payload = await renderConversationList(db(), stamps, viewer.userId);
     const head = Buffer.from(`{"data":{"meta":${JSON.stringify(counts)},"payload":`);
@@ -137,7 +137,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
     const viewer = await viewerOf(request);
-    return { meta: await findConversationCounts(ctx, viewer, { ...listParams(request.query), page: '1' }) };
+    return { meta: await findConversationCounts(ctx, viewer, { ...listParams(request.query), page: '1' }, request.countsEpoch) };
   });
 
   app.get('/conversations/search', { schema: { querystring: ListQuery } }, async (request) => {
