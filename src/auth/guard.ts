@@ -59,6 +59,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Chatwoot's BOT_ACCESSIBLE_ENDPOINTS: agent-bot tokens may call this route. */
     botAccess?: boolean;
+    /** The route shows conversation counts: on PostgreSQL their epoch is read with the auth epoch (auth/cache.ts). */
+    countsEpoch?: boolean;
   }
 }
 
@@ -90,7 +92,7 @@ export async function authenticate(ctx: AppContext, request: FastifyRequest): Pr
   if (token) {
     if (token.length > 256) throw unauthorized(INVALID_TOKEN);
     const digest = tokenDigest(token);
-    const epochs = await readRequestEpochs(ctx.db, ctx.engine);
+    const epochs = await readRequestEpochs(ctx.db, ctx.engine, request.routeOptions.config?.countsEpoch === true);
     request.authEpoch = epochs.auth;
     request.countsEpoch = epochs.counts;
     const principal = await principals.get(ctx.db, request.authEpoch, digest, () => principalForToken(ctx, digest, token));

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { CommitProbe } from '../../src/db/commit-probe.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 import { readEpoch } from '../../src/db/epochs.js';
+import { readRequestEpochs } from '../../src/auth/cache.js';
 import { AUTH_EPOCH } from '../../src/db/migrations/0010_auth_cache_epoch.js';
 import { CONTACTS_EPOCH } from '../../src/db/migrations/0653_contacts_epoch.js';
 import { EPOCH_STRIPES } from '../../src/db/migrations/0720_striped_contact_epochs.js';
@@ -157,6 +158,14 @@ describe('striped conversation counts epoch (PostgreSQL, migration 0730)', { ski
     }
     return ids;
   };
+
+  test('the counts epoch is read with the auth epoch only for the routes that show counts', async () => {
+    const alone = await readRequestEpochs(t.ctx.db, 'postgres', false);
+    assert.equal(alone.counts, undefined);
+    const both = await readRequestEpochs(t.ctx.db, 'postgres', true);
+    assert.equal(both.auth, alone.auth);
+    assert.equal(both.counts, await readEpoch(t.ctx.db, 'cache_epochs', COUNTS_EPOCH));
+  });
 
   test('a counter change moves the epoch when its transaction commits, not before, and once', async () => {
     const [id, other] = await threeConversations();

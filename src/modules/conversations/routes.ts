@@ -126,7 +126,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- the list ----
 
-  app.get('/conversations', { schema: { querystring: ListQuery } }, async (request, reply) => {
+  app.get('/conversations', { config: { countsEpoch: true }, schema: { querystring: ListQuery } }, async (request, reply) => {
     const viewer = await viewerOf(request);
     const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query), request.countsEpoch);
     // Items come as JSON text from the render cache (fragments.ts).
@@ -135,7 +135,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     sendJsonPieces(reply, [head, ...payload, CLOSE_DATA]);
   });
 
-  app.get('/conversations/meta', { schema: { querystring: ListQuery } }, async (request) => {
+  app.get('/conversations/meta', { config: { countsEpoch: true }, schema: { querystring: ListQuery } }, async (request) => {
     const viewer = await viewerOf(request);
     return { meta: await findConversationCounts(ctx, viewer, { ...listParams(request.query), page: '1' }, request.countsEpoch) };
   });
