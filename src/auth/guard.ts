@@ -147,7 +147,7 @@ export function assertBotAllowed(request: FastifyRequest, principal: Principal):
  */
 export async function loadAccountScope(ctx: AppContext, request: FastifyRequest, principal: Principal): Promise<void> {
   const raw = (request.params as Record<string, string | undefined>).account_id;
-  const accountId = recordId(raw ?? '');
+  const accountId = recordId(raw);
   const account = await accounts.get(ctx.db, request.authEpoch, String(accountId), async () => (await accountById(ctx.db, accountId))[0]);
   if (!account) throw notFound();
   if (account.status !== 0) throw unauthorized('Account is suspended');
