@@ -82,6 +82,14 @@ describe('readEpoch', () => {
   });
 });
 
+/** PostgreSQL: a connection of its own to the test's schema, for transactions the test steps through. */
+async function connectTo(t: TestApp) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${t.config.pgSchema}` });
+  await client.connect();
+  return client;
+}
+
 describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the contact epochs in stripes' : false }, () => {
   let t: TestApp;
   before(async () => {
@@ -90,7 +98,6 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
   after(() => t.close());
 
   test('two transactions writing different contacts do not wait for each other, and each moves the epoch', async () => {
-    const { default: pg } = await import('pg');
     const account = await t.createAccount();
     const at = Date.now();
     const ids: number[] = [];
@@ -98,12 +105,7 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
       const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
       ids.push(row.id);
     }
-    const connect = async () => {
-      const client = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${t.config.pgSchema}` });
-      await client.connect();
-      return client;
-    };
-    const [a, b] = [await connect(), await connect()];
+    const [a, b] = [await connectTo(t), await connectTo(t)];
     try {
       const before = await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH);
       await a.query('begin');
@@ -136,12 +138,7 @@ describe('striped conversation counts epoch (PostgreSQL, migration 0730)', { ski
   });
   after(() => t.close());
 
-  const connect = async () => {
-    const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${t.config.pgSchema}` });
-    await client.connect();
-    return client;
-  };
+  const connect = () => connectTo(t);
   const stripeSum = async (client: { query: (q: string) => Promise<{ rows: { v: number }[] }> }) =>
     Number((await client.query(`select sum(v)::integer as v from cache_epoch_stripes where epoch = ${COUNTS_EPOCH}`)).rows[0].v);
 
