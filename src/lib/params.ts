@@ -47,6 +47,15 @@ export function recordId(raw: unknown): number {
   return n;
 }
 
+/**
+ * An id from a query or a body, as Rails' `where(id:)` and `find_by(id:)` read it: anything that can
+ * name no stored row (not a number, zero, beyond the id column) finds nothing, null here.
+ */
+export function looseRecordId(raw: unknown): number | null {
+  const n = Number(raw);
+  return isRecordId(n) ? n : null;
+}
+
 /** A conversation's display id in a path: digits only (NaN otherwise, which finds nothing). */
 export function pathDisplayId(raw: string): number {
   return /^\d{1,12}$/.test(raw) ? Number(raw) : Number.NaN;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpError } from '../../src/lib/errors.js';
-import { isRecordId, MAX_RECORD_ID, pathDisplayId, recordId } from '../../src/lib/params.js';
+import { isRecordId, looseRecordId, MAX_RECORD_ID, pathDisplayId, recordId } from '../../src/lib/params.js';
 
 test('recordId takes what can name a stored row and is 404 for the rest, before any query', () => {
   assert.equal(recordId('1'), 1);
@@ -28,4 +28,13 @@ test('isRecordId bounds ids by the 32-bit id columns', () => {
 test('pathDisplayId reads digits only; anything else finds nothing', () => {
   assert.equal(pathDisplayId('17'), 17);
   for (const raw of ['', '+1', ' 1', '1e3', '0x10', '1234567890123', 'abc']) assert.ok(Number.isNaN(pathDisplayId(raw)), raw);
+});
+
+test('looseRecordId is null for what finds nothing in a query or body, as find_by(id:) is nil', () => {
+  assert.equal(looseRecordId('7'), 7);
+  assert.equal(looseRecordId(7), 7);
+  assert.equal(looseRecordId(MAX_RECORD_ID), MAX_RECORD_ID);
+  for (const raw of [MAX_RECORD_ID + 1, String(MAX_RECORD_ID + 1), '99999999999999999999', 0, -3, 1.5, 'x', '', null, undefined]) {
+    assert.equal(looseRecordId(raw), null, String(raw));
+  }
 });

@@ -88,3 +88,61 @@ test('the NUL character in a filter is never a 5xx', async () => {
     await t.close();
   }
 });
+
+// Ids beyond the id columns in a query or a body: Rails' where and find_by find nothing with them
+// (an out-of-range value makes the condition false), so each answers as an id that names nothing
+// does. PostgreSQL refused them (22003), which the error handler's last resort turned into a 404.
+test('ids beyond the id columns in queries and bodies find nothing, as Rails does', async () => {
+  const t = await startTestApp();
+  try {
+    const w = await buildWorld(t);
+    const base = `/api/v1/accounts/${w.a.accountId}`;
+    const conversation = `${base}/conversations/${w.a.ids.conversation}`;
+    const ask = async (method: string, url: string, payload?: object) => {
+      const res = await t.request({ method: method as 'GET', url, token: w.a.admin.token, ...(payload ? { payload } : {}) });
+      return { status: res.statusCode, body: res.json(), label: `${method} ${url} ${JSON.stringify(payload ?? {})}: ${res.statusCode} ${res.body.slice(0, 200)}` };
+    };
+    for (const huge of [2147483648, '2147483648', '99999999999999999999']) {
+      // GET /conversations?inbox_id: an inbox the viewer cannot see is an empty list with zero counts.
+      let r = await ask('GET', `${base}/conversations?inbox_id=${huge}`);
+      assert.equal(r.status, 200, r.label);
+      assert.deepEqual(r.body.data.payload, [], r.label);
+      assert.equal(r.body.data.meta.all_count, 0, r.label);
+      r = await ask('GET', `${base}/conversations/meta?inbox_id=${huge}`);
+      assert.equal(r.status, 200, r.label);
+      assert.equal(r.body.meta.all_count, 0, r.label);
+      // ?team_id: the team is found first (teams.find): 404.
+      r = await ask('GET', `${base}/conversations?team_id=${huge}`);
+      assert.equal(r.status, 404, r.label);
+      // A filter on an id attribute matches nothing.
+      r = await ask('POST', `${base}/conversations/filter`, {
+        payload: [{ attribute_key: 'assignee_id', filter_operator: 'equal_to', values: [huge], query_operator: null }],
+      });
+      assert.equal(r.status, 200, r.label);
+      assert.deepEqual(r.body.payload, [], r.label);
+      // Participants: ids that are no user of the account are left out, as unknown ones are.
+      r = await ask('POST', `${conversation}/participants`, { user_ids: [huge] });
+      assert.equal(r.status, 200, r.label);
+      assert.deepEqual(r.body, [], r.label);
+      // Inbox members: no such user, Chatwoot's 422; removing one that is no member, 404.
+      r = await ask('POST', `${base}/inbox_members`, { inbox_id: w.a.ids.inbox, user_ids: [huge] });
+      assert.equal(r.status, 422, r.label);
+      r = await ask('DELETE', `${base}/inbox_members`, { inbox_id: w.a.ids.inbox, user_ids: [huge] });
+      assert.equal(r.status, 404, r.label);
+      // A message from an agent bot no row is: the caller's own, as with an unknown bot.
+      r = await ask('POST', `${conversation}/messages`, { content: 'from nobody', message_type: 'outgoing', sender_type: 'AgentBot', sender_id: huge });
+      assert.equal(r.status, 200, r.label);
+      assert.equal(r.body.sender.id, w.a.admin.user.id, r.label);
+      await t.request({ method: 'DELETE', url: `${conversation}/messages/${r.body.id}`, token: w.a.admin.token });
+    }
+    // Assignments last: find_by(id:) finds no agent and no team, so the conversation is left
+    // without either (Chatwoot renders null).
+    for (const key of ['assignee_id', 'team_id']) {
+      const r = await ask('POST', `${conversation}/assignments`, { [key]: 2147483648 });
+      assert.equal(r.status, 200, r.label);
+      assert.equal(r.body, null, r.label);
+    }
+  } finally {
+    await t.close();
+  }
+});

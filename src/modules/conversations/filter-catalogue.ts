@@ -1,4 +1,5 @@
 import type { FilterCatalogue, FilterOperator } from '../filters/engine.js';
+import { MAX_RECORD_ID } from '../../lib/params.js';
 import { PRIORITIES, STATUSES } from './presenter.js';
 
 const EQUALITY: readonly FilterOperator[] = ['equal_to', 'not_equal_to'];
@@ -13,9 +14,14 @@ const enumValue =
     return i < 0 ? undefined : i;
   };
 
+/**
+ * An id attribute's value. One beyond the id columns names no row, as 0 does: the same answer to
+ * every operator these attributes take (equality and presence), where PostgreSQL would refuse it.
+ */
 const idValue = (v: unknown): number | undefined => {
   const n = Number(v);
-  return Number.isSafeInteger(n) ? n : undefined;
+  if (!Number.isInteger(n)) return undefined;
+  return Math.abs(n) <= MAX_RECORD_ID ? n : 0;
 };
 
 const json = (key: string) => ({ kind: 'json' as const, column: 'additional_attributes', key });

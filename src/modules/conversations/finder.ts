@@ -2,7 +2,7 @@ import { sql, type Compilable, type CompiledQuery, type Expression, type Express
 import type { AppContext } from '../../context.js';
 import type { Database, Row } from '../../db/types.js';
 import { notFound } from '../../lib/errors.js';
-import { pageNumber } from '../../lib/params.js';
+import { looseRecordId, pageNumber } from '../../lib/params.js';
 import { STATUSES } from './presenter.js';
 import { EpochCache, readEpoch } from '../../db/epochs.js';
 import { coalescedRead } from '../../db/coalesce.js';
@@ -154,11 +154,6 @@ export function labelsCondition(engine: AppContext['engine'], labels: string[]):
     ]);
   };
 }
-
-const toId = (v: unknown): number | null => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-};
 
 /**
  * The list's four counts from the counters kept by triggers (migration 0600), when the filters
@@ -379,7 +374,7 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
   let counterTeam: number | null = null;
 
   if (params.inbox_id !== undefined && params.inbox_id !== '') {
-    const inboxId = toId(params.inbox_id);
+    const inboxId = looseRecordId(params.inbox_id);
     const visible = inboxId !== null && (viewer.inboxIds === null || viewer.inboxIds.includes(inboxId));
     if (visible) counterInbox = inboxId;
     else empty = true;
@@ -415,7 +410,7 @@ async function planConversations(ctx: AppContext, viewer: Viewer, params: ListPa
     conds.push((eb) => (status >= 0 ? eb('conversations.status', '=', status) : sql<SqlBool>`1 = 0`));
   }
   if (params.team_id !== undefined && params.team_id !== '') {
-    const teamId = toId(params.team_id);
+    const teamId = looseRecordId(params.team_id);
     const team = teamId === null ? undefined : await db.selectFrom('teams').select('id').where('id', '=', teamId).where('account_id', '=', viewer.accountId).executeTakeFirst();
     if (!team) throw notFound();
     counterTeam = team.id;

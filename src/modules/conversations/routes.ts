@@ -6,7 +6,7 @@ import type { Row } from '../../db/types.js';
 import { isoTime } from '../../db/time.js';
 import { isPlainObject, type JsonObject } from '../../db/json.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
-import { castBoolean, pageNumber, pathDisplayId, present, unwrap } from '../../lib/params.js';
+import { castBoolean, looseRecordId, pageNumber, pathDisplayId, present, unwrap } from '../../lib/params.js';
 import { findAccountInbox, findContact, findOrCreateContactInbox } from '../contacts/service.js';
 import { buildFilterExpression } from '../filters/engine.js';
 import { emitMessageCreated, insertMessage, type Actor as MessageActor, type CreatedMessage } from '../messages/service.js';
@@ -62,13 +62,6 @@ import {
   usersWithMemberships,
   type ConversationChanges,
 } from './service.js';
-
-/** A loose id for assignments: Rails' find_by(id: "x") finds nothing rather than failing. */
-function looseId(value: unknown): number | null {
-  if (value === undefined || value === null || value === '') return null;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : null;
-}
 
 function messageActor(request: FastifyRequest): MessageActor {
   const p = request.principal;
@@ -258,9 +251,9 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         inbox: targetInbox,
         contactInbox,
         status: body.status ?? null,
-        assigneeId: looseId(body.assignee_id),
-        teamId: looseId(body.team_id),
-        campaignId: looseId(body.campaign_id),
+        assigneeId: looseRecordId(body.assignee_id),
+        teamId: looseRecordId(body.team_id),
+        campaignId: looseRecordId(body.campaign_id),
         additionalAttributes: (body.additional_attributes ?? {}) as JsonObject,
         customAttributes: (body.custom_attributes ?? {}) as JsonObject,
         snoozedUntil: parseTimeParam(body.snoozed_until, 'snoozed_until'),
@@ -292,7 +285,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const body = unwrap<Record<string, unknown>>(request.body, 'conversation');
     const changes: ConversationChanges = {};
     if (Object.hasOwn(body, 'priority')) changes.priority = parsePriority(body.priority);
-    if (Object.hasOwn(body, 'sla_policy_id')) changes.sla_policy_id = looseId(body.sla_policy_id);
+    if (Object.hasOwn(body, 'sla_policy_id')) changes.sla_policy_id = looseRecordId(body.sla_policy_id);
     for (const key of ['custom_attributes', 'additional_attributes'] as const) {
       if (!Object.hasOwn(body, key)) continue;
       const value = body[key];
@@ -402,13 +395,13 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const actor = actorFromRequest(request);
       if (Object.hasOwn(body, 'assignee_id') || body.assignee_type === 'AgentBot') {
-        const assigned = await assignAgent(ctx, conversation, looseId(body.assignee_id), body.assignee_type as string | undefined, actor);
+        const assigned = await assignAgent(ctx, conversation, looseRecordId(body.assignee_id), body.assignee_type as string | undefined, actor);
         if (!assigned) return jsonNull(reply);
         if ('bot' in assigned) return agentBotSlimJson(assigned.bot);
         return presentAgent(assigned.user, assigned.membership);
       }
       if (Object.hasOwn(body, 'team_id')) {
-        const team = await assignTeam(ctx, conversation, looseId(body.team_id), actor);
+        const team = await assignTeam(ctx, conversation, looseRecordId(body.team_id), actor);
         return team ? teamAsJson(team) : jsonNull(reply);
       }
       return jsonNull(reply);
@@ -440,7 +433,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const userIdsOf = (body: { user_ids?: unknown[] } | undefined): number[] => {
     if (!body || !Array.isArray(body.user_ids)) throw unprocessable('param is missing or the value is empty: user_ids');
-    return [...new Set(body.user_ids.map((v) => Number(v)).filter((n) => Number.isSafeInteger(n) && n > 0))];
+    return [...new Set(body.user_ids.map(looseRecordId).filter((n) => n !== null))];
   };
 
   app.get('/conversations/:conversation_id/participants', { schema: { params: ConversationParams } }, async (request) => {

@@ -3,7 +3,7 @@ import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json
 import type { Row } from '../../db/types.js';
 import { flag, now } from '../../db/time.js';
 import { notFound, RecordErrors, type HttpError } from '../../lib/errors.js';
-import { isRecordId } from '../../lib/params.js';
+import { isRecordId, looseRecordId } from '../../lib/params.js';
 import { secureToken } from '../../lib/random.js';
 import type { ChannelBody, InboxCreateBody, InboxUpdateBody, WorkingHourBody } from './schemas.js';
 
@@ -613,7 +613,7 @@ function parseUserIds(raw: unknown): (number | null)[] {
   const list = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
   return list.map((v) => {
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-    return Number.isSafeInteger(n) && n > 0 ? n : null;
+    return looseRecordId(n);
   });
 }
 

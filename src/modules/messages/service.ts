@@ -460,7 +460,7 @@ async function resolveSender(db: Db, conversation: ConversationRow, input: Creat
   if (messageType !== MESSAGE_TYPE.outgoing) return { type: 'Contact', id: conversation.contact_id };
   if (input.sender_type === 'AgentBot') {
     const botId = Number(input.sender_id);
-    if (Number.isSafeInteger(botId)) {
+    if (isRecordId(botId)) {
       const bot = await db
         .selectFrom('agent_bots')
         .select('id')
