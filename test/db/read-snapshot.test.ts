@@ -42,7 +42,7 @@ async function truncateCheckpointBusy(db: SQLite.Database): Promise<number> {
   return busy;
 }
 
-test('SQLite read snapshot: the reads of one task share one read transaction, which ends once its promise jobs have run', async () => {
+test('SQLite read snapshot: the reads of one turn share one read transaction, which ends at its check phase', async () => {
   await withStore(async (store, other) => {
     const sqlite = rawSqlite.get(store.db)!;
     await nextTask();
@@ -51,13 +51,43 @@ test('SQLite read snapshot: the reads of one task share one read transaction, wh
     other.prepare("insert into scratch_rows (id, body) values (1, 'elsewhere')").run();
     assert.equal(await countRows(untyped(store.db)), 0, 'a later read of the same task answers from the same snapshot');
     await nextTask();
-    assert.equal(sqlite.inTransaction, false, 'ended with its task');
+    assert.equal(sqlite.inTransaction, false, 'ended at the check phase');
     assert.equal(await countRows(untyped(store.db)), 1, 'the next task reads what was committed before it');
     await nextTask();
     // Nothing of ours holds the WAL: another connection can checkpoint it to the end. The store's
     // checkpoint worker (db/checkpointer.ts) may be inside a checkpoint of its own at that moment,
     // which makes ours busy for that moment only; a read transaction left open would make every try busy.
     assert.equal(await truncateCheckpointBusy(other), 0);
+  });
+});
+
+test('SQLite read snapshot: callbacks of one event-loop phase share it; the next turn starts anew', async () => {
+  await withStore(async (store, other) => {
+    const sqlite = rawSqlite.get(store.db)!;
+    const db = untyped(store.db);
+    await nextTask();
+    // Two timers due together run in one timers phase, as the requests read in one poll phase do.
+    const seen = await new Promise<number[]>((resolve, reject) => {
+      const counts: number[] = [];
+      setTimeout(() => {
+        countRows(db)
+          .then((n) => {
+            counts.push(n);
+            other.prepare("insert into scratch_rows (id, body) values (1, 'elsewhere')").run();
+          })
+          .catch(reject);
+      }, 0);
+      setTimeout(() => {
+        assert.equal(sqlite.inTransaction, true, 'still open in the second callback');
+        countRows(db)
+          .then((n) => resolve([...counts, n]))
+          .catch(reject);
+      }, 0);
+    });
+    assert.deepEqual(seen, [0, 0], 'the second callback reads from the snapshot the first one opened');
+    await nextTask();
+    assert.equal(sqlite.inTransaction, false);
+    assert.equal(await countRows(db), 1);
   });
 });
 
