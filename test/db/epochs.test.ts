@@ -7,6 +7,7 @@ import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 import { readEpoch } from '../../src/db/epochs.js';
 import { readRequestEpochs } from '../../src/auth/cache.js';
 import { AUTH_EPOCH } from '../../src/db/migrations/0010_auth_cache_epoch.js';
+import { CONTACT_SEARCH_EPOCH } from '../../src/db/migrations/0651_contacts_search_epoch.js';
 import { CONTACTS_EPOCH } from '../../src/db/migrations/0653_contacts_epoch.js';
 import { EPOCH_STRIPES } from '../../src/db/migrations/0720_striped_contact_epochs.js';
 import { COUNTS_EPOCH } from '../../src/db/migrations/0602_conversation_counts_epoch.js';
@@ -124,6 +125,87 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
       await b.query('commit');
       await a.query('commit');
       assert.equal(await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH), before + 2);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+});
+
+describe('contact epochs at commit (PostgreSQL, migration 0740)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the contact epochs in stripes' : false }, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const sums = async (client: { query: (q: string) => Promise<{ rows: { epoch: number; v: number }[] }> }) => {
+    const { rows } = await client.query(`select epoch, sum(v)::integer as v from cache_epoch_stripes where epoch in (${CONTACTS_EPOCH}, ${CONTACT_SEARCH_EPOCH}) group by epoch`);
+    return Object.fromEntries(rows.map((r) => [r.epoch, Number(r.v)]));
+  };
+  const twoContacts = async () => {
+    const account = await t.createAccount();
+    const at = Date.now();
+    const ids: number[] = [];
+    for (const name of ['Base', 'Mergee']) {
+      const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
+      ids.push(row.id);
+    }
+    return { accountId: account.id, ids };
+  };
+
+  test('contact writes move both epochs when their transaction commits, not before, and once', async () => {
+    const { accountId, ids } = await twoContacts();
+    const client = await connectTo(t);
+    try {
+      const before = await sums(client);
+      await client.query('begin');
+      await client.query(`update contacts set name = name || ' renamed' where id in (${ids.join(', ')})`);
+      await client.query(`insert into taggings (account_id, taggable_type, taggable_id, name, created_at) values (${accountId}, 'Contact', ${ids[0]}, 'vip', 0)`);
+      await client.query(`update contacts set email = 'base@example.com' where id = ${ids[0]}`);
+      assert.deepEqual(await sums(client), before, 'the bumps wait for the commit');
+      await client.query('commit');
+      assert.deepEqual(await sums(client), { [CONTACTS_EPOCH]: before[CONTACTS_EPOCH] + 1, [CONTACT_SEARCH_EPOCH]: before[CONTACT_SEARCH_EPOCH] + 1 });
+      // Only last_activity_at: neither epoch moves (0710's rule, and search does not read it).
+      await client.query(`update contacts set last_activity_at = 5, updated_at = 6 where id = ${ids[0]}`);
+      const after = await sums(client);
+      assert.deepEqual(after, { [CONTACTS_EPOCH]: before[CONTACTS_EPOCH] + 1, [CONTACT_SEARCH_EPOCH]: before[CONTACT_SEARCH_EPOCH] + 1 });
+      // A rolled-back write moves nothing.
+      await client.query('begin');
+      await client.query(`delete from contacts where id = ${ids[1]}`);
+      await client.query('rollback');
+      assert.deepEqual(await sums(client), after);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('two transactions on one stripe that take each other’s contacts do not deadlock', async () => {
+    const { ids } = await twoContacts();
+    const [a, b] = [await connectTo(t), await connectTo(t)];
+    try {
+      const before = await sums(a);
+      // A: a merge's first step, the base contact's update.
+      await a.query('begin');
+      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      await a.query(`update contacts set name = 'Base, merged' where id = ${ids[0]}`);
+      // B on A's stripe updates the mergee. With the bump taken at each statement, B would wait
+      // for A's stripe holding the mergee's row, which A's delete then waits for: a deadlock.
+      await b.query('begin');
+      let txB = Number((await b.query('select txid_current() as x')).rows[0].x);
+      while (txB % EPOCH_STRIPES !== txA % EPOCH_STRIPES) {
+        await b.query('rollback');
+        await b.query('begin');
+        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
+      }
+      await b.query(`set local lock_timeout = '5s'`);
+      await b.query(`update contacts set name = 'Mergee, renamed' where id = ${ids[1]}`);
+      const aWaits = a.query(`delete from contacts where id = ${ids[1]}`);
+      await b.query('commit');
+      await aWaits;
+      await a.query('commit');
+      const after = await sums(a);
+      assert.ok(after[CONTACTS_EPOCH] >= before[CONTACTS_EPOCH] + 2 && after[CONTACT_SEARCH_EPOCH] >= before[CONTACT_SEARCH_EPOCH] + 2, JSON.stringify({ before, after }));
     } finally {
       await a.end();
       await b.end();
