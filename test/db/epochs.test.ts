@@ -91,6 +91,18 @@ async function connectTo(t: TestApp) {
   return client;
 }
 
+type TestClient = Awaited<ReturnType<typeof connectTo>>;
+
+/** Begins a transaction on `client` whose id's stripe (0720) satisfies `wanted`, rolling back those that do not; its stripe. */
+async function beginOnStripe(client: TestClient, wanted: (stripe: number) => boolean = () => true): Promise<number> {
+  for (;;) {
+    await client.query('begin');
+    const stripe = Number((await client.query('select txid_current() as x')).rows[0].x) % EPOCH_STRIPES;
+    if (wanted(stripe)) return stripe;
+    await client.query('rollback');
+  }
+}
+
 describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the contact epochs in stripes' : false }, () => {
   let t: TestApp;
   before(async () => {
@@ -109,17 +121,11 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
     const [a, b] = [await connectTo(t), await connectTo(t)];
     try {
       const before = await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH);
-      await a.query('begin');
-      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      const stripeA = await beginOnStripe(a);
       await a.query(`update contacts set name = 'First, renamed' where id = $1`, [ids[0]]);
       // The stripe is the transaction id's remainder: a second transaction on A's stripe would wait
       // for it, as every contact write waited for every other before.
-      let txB = txA;
-      while (txB % EPOCH_STRIPES === txA % EPOCH_STRIPES) {
-        if (txB !== txA) await b.query('rollback');
-        await b.query('begin');
-        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
-      }
+      await beginOnStripe(b, (stripe) => stripe !== stripeA);
       await b.query(`set local lock_timeout = '2s'`);
       await b.query(`update contacts set name = 'Second, renamed' where id = $1`, [ids[1]]);
       await b.query('commit');
@@ -186,18 +192,11 @@ describe('contact epochs at commit (PostgreSQL, migration 0740)', { skip: ENGINE
     try {
       const before = await sums(a);
       // A: a merge's first step, the base contact's update.
-      await a.query('begin');
-      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      const stripeA = await beginOnStripe(a);
       await a.query(`update contacts set name = 'Base, merged' where id = ${ids[0]}`);
       // B on A's stripe updates the mergee. With the bump taken at each statement, B would wait
       // for A's stripe holding the mergee's row, which A's delete then waits for: a deadlock.
-      await b.query('begin');
-      let txB = Number((await b.query('select txid_current() as x')).rows[0].x);
-      while (txB % EPOCH_STRIPES !== txA % EPOCH_STRIPES) {
-        await b.query('rollback');
-        await b.query('begin');
-        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
-      }
+      await beginOnStripe(b, (stripe) => stripe === stripeA);
       await b.query(`set local lock_timeout = '5s'`);
       await b.query(`update contacts set name = 'Mergee, renamed' where id = ${ids[1]}`);
       const aWaits = a.query(`delete from contacts where id = ${ids[1]}`);
@@ -272,18 +271,11 @@ describe('striped conversation counts epoch (PostgreSQL, migration 0730)', { ski
     const [a, b] = [await connect(), await connect()];
     try {
       const before = await stripeSum(a);
-      await a.query('begin');
-      const txA = Number((await a.query('select txid_current() as x')).rows[0].x);
+      const stripeA = await beginOnStripe(a);
       await a.query(`update conversations set status = 1 where id = ${first}`);
       // B on A's stripe. With the bump taken at each counter change, B would wait for A's stripe
       // while holding inbox B's counter rows, which A then asks for: a deadlock.
-      await b.query('begin');
-      let txB = Number((await b.query('select txid_current() as x')).rows[0].x);
-      while (txB % EPOCH_STRIPES !== txA % EPOCH_STRIPES) {
-        await b.query('rollback');
-        await b.query('begin');
-        txB = Number((await b.query('select txid_current() as x')).rows[0].x);
-      }
+      await beginOnStripe(b, (stripe) => stripe === stripeA);
       await b.query(`set local lock_timeout = '5s'`);
       await b.query(`update conversations set status = 1 where id = ${second}`);
       const aWaits = a.query(`update conversations set status = 1 where id = ${third}`);
