@@ -99,9 +99,11 @@ export function isUnstorableNumber(error: unknown): boolean {
 }
 
 /**
- * PostgreSQL refused text it cannot store: the NUL character (22021; Rails on PostgreSQL fails the
- * same way). A 400 on this engine; SQLite stores such text.
+ * PostgreSQL refused text it cannot store: the NUL character, in a text column (22021) or as a
+ * jsonb key or value (22P05, "unsupported Unicode escape sequence"). Rails on PostgreSQL fails the
+ * same way (a 500 there). A 400 on this engine; SQLite stores such text.
  */
 export function isUnstorableText(error: unknown): boolean {
-  return errorCode(error) === '22021';
+  const code = errorCode(error);
+  return code === '22021' || code === '22P05';
 }
