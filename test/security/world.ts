@@ -106,23 +106,28 @@ export function probeBody(method: string): Record<string, unknown> | undefined {
   return { name: 'probe', content: 'probe', status: 'open', user_ids: [], labels: [] };
 }
 
+/** Account A's tables that carry `account_id` and an `id`, as snapshotA reads them. */
+const ACCOUNT_TABLES = [
+  'inboxes',
+  'contacts',
+  'conversations',
+  'messages',
+  'labels',
+  'teams',
+  'canned_responses',
+  'custom_attribute_definitions',
+  'custom_filters',
+  'notes',
+  'agent_bots',
+  'account_users',
+] as const;
+
 /** Everything of account A a leak or a stray write could touch, as row data. */
 export async function snapshotA(t: TestApp, w: World): Promise<string> {
   const db = t.ctx.db;
   const id = w.a.accountId;
   const parts = await Promise.all([
-    db.selectFrom('inboxes').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('contacts').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('conversations').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('messages').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('labels').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('teams').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('canned_responses').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('custom_attribute_definitions').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('custom_filters').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('notes').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('agent_bots').selectAll().where('account_id', '=', id).orderBy('id').execute(),
-    db.selectFrom('account_users').selectAll().where('account_id', '=', id).orderBy('id').execute(),
+    ...ACCOUNT_TABLES.map((table) => db.selectFrom(table).selectAll().where('account_id', '=', id).orderBy('id').execute()),
     db.selectFrom('inbox_members').selectAll().orderBy('id').execute(),
     db.selectFrom('taggings').selectAll().where('account_id', '=', id).orderBy('taggable_id').orderBy('name').execute(),
   ]);
