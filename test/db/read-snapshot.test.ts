@@ -66,23 +66,26 @@ test('SQLite read snapshot: callbacks of one event-loop phase share it; the next
     const sqlite = rawSqlite.get(store.db)!;
     const db = untyped(store.db);
     await nextTask();
-    // Two timers due together run in one timers phase, as the requests read in one poll phase do.
+    // Two immediates queued together run in one check phase, as the requests read in one poll
+    // phase do; the snapshot's end, queued while the first one runs, comes in the next. (Two
+    // zero-delay timers are not enough: each reads the clock, and when a millisecond passes between
+    // them the second one is due only at the next turn.)
     const seen = await new Promise<number[]>((resolve, reject) => {
       const counts: number[] = [];
-      setTimeout(() => {
+      setImmediate(() => {
         countRows(db)
           .then((n) => {
             counts.push(n);
             other.prepare("insert into scratch_rows (id, body) values (1, 'elsewhere')").run();
           })
           .catch(reject);
-      }, 0);
-      setTimeout(() => {
+      });
+      setImmediate(() => {
         assert.equal(sqlite.inTransaction, true, 'still open in the second callback');
         countRows(db)
           .then((n) => resolve([...counts, n]))
           .catch(reject);
-      }, 0);
+      });
     });
     assert.deepEqual(seen, [0, 0], 'the second callback reads from the snapshot the first one opened');
     await nextTask();
