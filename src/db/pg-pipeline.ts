@@ -12,6 +12,20 @@ export const pipelinedAdapters = new WeakSet<object>();
  */
 const MAX_BATCH = 32;
 
+/** Root statements that go out on a pooled client of their own (`onClientOfItsOwn`). */
+const ownClientQueries = new WeakSet<CompiledQuery>();
+
+/**
+ * Marks a statement outside any transaction to leave on a pooled client of its own, in its own
+ * write, instead of with the turn's other queries on one client: for a statement that may wait
+ * for a row lock, or costs PostgreSQL much more than a lookup (the queries of one client run one
+ * after another in one backend). Without pipelining it runs as any query.
+ */
+export function onClientOfItsOwn(query: CompiledQuery): CompiledQuery {
+  ownClientQueries.add(query);
+  return query;
+}
+
 /**
  * Kysely's driver for PostgreSQL, pipelining (node-postgres's `pipeline` mode) so that a request
  * pays fewer socket writes and wake-ups; on this kind of machine each costs more than PostgreSQL
@@ -93,6 +107,20 @@ export class PipelinedPostgresDriver implements Driver {
     await this.pool.end();
   }
 
+  /** A query outside any transaction on a pooled client of its own (onClientOfItsOwn). */
+  async alone(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      return await client.query(sql, [...parameters]);
+    } catch (error) {
+      if (!(error instanceof loadPg().DatabaseError)) broken = true;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   /** A query outside any transaction: sent with this turn's others. */
   shared(sql: string, parameters: readonly unknown[]): Promise<pg.QueryResult> {
     let batch = this.batch;
@@ -149,7 +177,10 @@ class PipelinedConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const client = this.client;
-    if (client === null) return toResult(await this.driver.shared(compiled.sql, compiled.parameters));
+    if (client === null) {
+      const run = ownClientQueries.has(compiled) ? this.driver.alone(compiled.sql, compiled.parameters) : this.driver.shared(compiled.sql, compiled.parameters);
+      return toResult(await run);
+    }
     if (this.committing) throw new Error('a statement after the transaction was committed ahead (commitAhead)');
     this.holdWrites(client);
     const query = client.query(compiled.sql, [...compiled.parameters]);

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { onClientOfItsOwn } from '../../src/db/pg-pipeline.js';
 import { commitAhead, precompiled } from '../../src/db/precompiled.js';
 import { ENGINE, startTestApp, type TestApp } from '../helpers.js';
 
@@ -56,6 +57,29 @@ describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
     await sql`select 1`.execute(db);
     assert.ok(Date.now() - started < 400, 'a later turn is answered on another client');
     await slow;
+  });
+
+  test('a statement on a client of its own waits for a row lock without holding up the queries of its turn', async () => {
+    await sql`insert into pipeline_notes (id, body) values (500, 'locked')`.execute(db);
+    const holder = await t.ctx.db.transaction().execute(async (trx) => {
+      await sql`select id from pipeline_notes where id = 500 for update`.execute(trx);
+      const own = db.executeQuery<{ pid: number; body: string }>(
+        onClientOfItsOwn(CompiledQuery.raw('select pg_backend_pid() as pid, body from pipeline_notes where id = $1 for update', [500])),
+      );
+      // Issued after it in the same turn, the shared query is answered while the marked one still
+      // waits for the lock (on the shared client it would be answered only after it).
+      const shared = backendPid(db);
+      const pid = await Promise.race([shared, new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000))]);
+      const waiting = await Promise.race([own.then(() => 'answered'), later().then(() => 'waiting')]);
+      return { pid, own, waiting, shared };
+    });
+    await holder.shared;
+    assert.notEqual(holder.pid, null, 'the shared query was answered without waiting for the lock');
+    assert.equal(holder.waiting, 'waiting');
+    const [row] = (await holder.own).rows;
+    assert.equal(row.body, 'locked', 'answered once the lock was released');
+    assert.notEqual(row.pid, holder.pid, "on another backend than the turn's shared client");
+    await sql`delete from pipeline_notes where id = 500`.execute(db);
   });
 
   test('a transaction runs on a client of its own: its rows are its own until commit, and a rollback leaves nothing', async () => {

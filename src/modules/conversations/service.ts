@@ -90,6 +90,7 @@ export async function loadConversationPartForRequest<C extends ConversationColum
 /**
  * ConversationPolicy#show?: administrators and agent bots see everything in the account;
  * agents see conversations of inboxes they belong to, or of teams they belong to.
+ * PostgreSQL's reply statement decides the same in SQL (ConversationAccess): change both together.
  */
 export async function canViewConversation(
   ctx: AppContext,
@@ -125,13 +126,25 @@ export async function canViewConversation(
  */
 export async function conversationRefForRequest(ctx: AppContext, request: FastifyRequest, displayId: number): Promise<ConversationRef> {
   const inboxIds = await accessibleInboxIds(ctx, request);
+  const principal = request.principal;
   return {
     accountId: currentAccount(request).id,
     displayId,
     authorize: async (conversation, trx) => {
       if (!(await canViewConversation(ctx, request, conversation, { db: trx, inboxIds }))) throw unauthorized();
     },
+    access: principal ? { inboxIds, userId: principal.kind === 'user' ? principal.user.id : null } : undefined,
   };
+}
+
+/**
+ * canViewConversation's rule as data, for a statement that authorizes in SQL (messages/reply-statement.ts):
+ * every inbox (`inboxIds` null: a bot, an administrator), one of `inboxIds`, or a team of the
+ * conversation's account that `userId` is a member of and the conversation is assigned to.
+ */
+export interface ConversationAccess {
+  inboxIds: number[] | null;
+  userId: number | null;
 }
 
 /** Finds the conversation in the URL's account and authorizes it like Chatwoot's `authorize @conversation, :show?`. */

@@ -5,10 +5,12 @@ import { now } from '../../db/time.js';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { commitAhead, precompiled, precompiledRow } from '../../db/precompiled.js';
 import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
-import { notFound, unprocessable } from '../../lib/errors.js';
+import { notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { castBoolean, isRecordId, recordId } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
 import { lockContact } from '../contacts/service.js';
+import type { ConversationAccess } from '../conversations/service.js';
+import { insertReplyAtOnce, type ReplyColumns } from './reply-statement.js';
 
 export type MessageRow = Row<'messages'>;
 export type AttachmentRow = Row<'attachments'>;
@@ -329,6 +331,9 @@ type BookkeepingMessage = Pick<
 >;
 
 /**
+ * PostgreSQL decides the same for the caller's reply in one statement (reply-statement.ts): a
+ * change to the outgoing rules here (first reply, waiting_since, the flood limit) goes there too.
+ *
  * Message's after-create callbacks, in Chatwoot's order: reopen_conversation,
  * set_conversation_activity, first reply / waiting_since, update_contact_activity. Its
  * statements must run after the message's insert (the first-reply check counts the new message);
@@ -347,7 +352,6 @@ async function applyMessageBookkeeping(
   let statusChangedTo: string | null = null;
   let systemReopen = false;
   const incoming = message.message_type === MESSAGE_TYPE.incoming;
-  const outgoing = message.message_type === MESSAGE_TYPE.outgoing;
   const priv = message.private === 1;
 
   // reopen_conversation: incoming messages wake snoozed and resolved conversations, unless the contact is blocked (muted).
@@ -380,12 +384,7 @@ async function applyMessageBookkeeping(
   }
 
   // dispatch_create_events: the first human reply, else waiting_since upkeep.
-  const humanResponse =
-    outgoing &&
-    message.sender_type === 'User' &&
-    !present(parseJson<JsonObject>(message.content_attributes, {}).automation_rule_id) &&
-    !present(parseJson<JsonObject>(message.additional_attributes, {}).campaign_id);
-  const botResponse = outgoing && message.sender_type === 'AgentBot';
+  const { humanResponse, botResponse } = responseKind(message);
   let firstReply = false;
   if (humanResponse && !priv && conv.first_reply_created_at === null) {
     const earlier = await trx
@@ -439,6 +438,20 @@ async function applyMessageBookkeeping(
   return { conversation, statusChangedTo, activityMessages };
 }
 
+/** Whether a new message is a human's response (its first one counts as the first reply) or a bot's (Message#human_response?, #bot_response?). */
+function responseKind(message: Pick<MessageRow, 'message_type' | 'sender_type' | 'content_attributes' | 'additional_attributes'>): {
+  humanResponse: boolean;
+  botResponse: boolean;
+} {
+  const outgoing = message.message_type === MESSAGE_TYPE.outgoing;
+  const humanResponse =
+    outgoing &&
+    message.sender_type === 'User' &&
+    !present(parseJson<JsonObject>(message.content_attributes, {}).automation_rule_id) &&
+    !present(parseJson<JsonObject>(message.additional_attributes, {}).campaign_id);
+  return { humanResponse, botResponse: outgoing && message.sender_type === 'AgentBot' };
+}
+
 function present(v: unknown): boolean {
   if (v === undefined || v === null || v === false) return false;
   if (typeof v === 'string') return v.trim() !== '';
@@ -470,7 +483,11 @@ async function resolveSender(db: Db, conversation: ConversationRow, input: Creat
       if (bot) return { type: 'AgentBot', id: bot.id };
     }
   }
-  const actor = input.actor;
+  return actorAsSender(input.actor);
+}
+
+/** The sender of a message its caller sends. */
+function actorAsSender(actor: Actor): MessageSender | null {
   if (actor?.kind === 'user') return { type: 'User', id: actor.user.id };
   if (actor?.kind === 'bot') return { type: 'AgentBot', id: actor.bot.id };
   if (actor?.kind === 'contact') return { type: 'Contact', id: actor.contactId };
@@ -527,6 +544,8 @@ export interface ConversationRef {
   displayId: number;
   /** Throws (Chatwoot's 401) unless the caller may see the conversation; lookups go through `trx`. */
   authorize(conversation: ConversationRow, trx: Db): Promise<void>;
+  /** The same rule as data, for PostgreSQL's reply statement (reply-statement.ts). */
+  access?: ConversationAccess;
 }
 
 /** Whether `input` makes an outgoing message sent by its user or bot (what a ConversationRef may create). */
@@ -536,24 +555,11 @@ export function isCallersReply(input: CreateMessageInput): boolean {
   return outgoing && input.sender === undefined && (input.actor?.kind === 'user' || input.actor?.kind === 'bot');
 }
 
-/** The message, its attachments and the conversation's bookkeeping, on the conversation as its locked read found it. */
-async function writeMessage(
-  trx: Db,
-  current: LockedConversation,
-  draft: MessageDraft,
-  sender: MessageSender | null,
-  input: CreateMessageInput,
-  lastStatementIssued?: () => void,
-): Promise<CreatedMessage> {
-  const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conversation } = current;
+/** The new message's own columns (its conversation's are the caller's to add). */
+function messageColumns(draft: MessageDraft, sender: MessageSender | null, input: CreateMessageInput, t: number): ReplyColumns {
   const { messageType, contentType, isPrivate, content, contentAttributes, additional } = draft;
-  assertNotFlooding(nthNewestMessageAt);
-  const t = now();
   const emailQuoted = isPlainObject(contentAttributes.email) ? quotedEmail(contentAttributes.email) : null;
-  const values = {
-    account_id: conversation.account_id,
-    inbox_id: conversation.inbox_id,
-    conversation_id: conversation.id,
+  return {
     content,
     message_type: messageType,
     content_type: contentType,
@@ -567,6 +573,26 @@ async function writeMessage(
     additional_attributes: toJson(additional),
     processed_message_content: (emailQuoted ?? content)?.slice(0, MAX_CONTENT_LENGTH) ?? null,
     created_at: t,
+  };
+}
+
+/** The message, its attachments and the conversation's bookkeeping, on the conversation as its locked read found it. */
+async function writeMessage(
+  trx: Db,
+  current: LockedConversation,
+  draft: MessageDraft,
+  sender: MessageSender | null,
+  input: CreateMessageInput,
+  lastStatementIssued?: () => void,
+): Promise<CreatedMessage> {
+  const { nth_newest_message_at: nthNewestMessageAt, render_bumped: _, ...conversation } = current;
+  assertNotFlooding(nthNewestMessageAt);
+  const t = now();
+  const values = {
+    account_id: conversation.account_id,
+    inbox_id: conversation.inbox_id,
+    conversation_id: conversation.id,
+    ...messageColumns(draft, sender, input, t),
     updated_at: t,
   };
 
@@ -718,13 +744,52 @@ export function emitMessageCreated(ctx: AppContext, created: CreatedMessage): vo
 export async function createMessage(ctx: AppContext, conversation: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage> {
   let created: CreatedMessage;
   try {
-    created = await ctx.db.transaction().execute((trx) => insertMessage(trx, conversation, input, { endsTransaction: true }));
+    created =
+      (await replyAtOnce(ctx, conversation, input)) ??
+      (await ctx.db.transaction().execute((trx) => insertMessage(trx, conversation, input, { endsTransaction: true })));
   } catch (error) {
     await removeStoredFiles(ctx, (input.files ?? []).map((f) => f.fileKey));
     throw error;
   }
   emitMessageCreated(ctx, created);
   return created;
+}
+
+/**
+ * PostgreSQL: the caller's reply without files in one statement (reply-statement.ts tells why),
+ * with the transaction's answers: 404, 401, then the draft's 422s, then the flood limit's. Null
+ * when the transaction must make it: SQLite, a conversation given as a row, files, another
+ * sender (sender_type), or a draft that fails its validation (the transaction answers its 404 and
+ * 401 first).
+ */
+async function replyAtOnce(ctx: AppContext, target: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage | null> {
+  if (ctx.config.engine !== 'postgres' || 'id' in target || !target.access || !isCallersReply(input)) return null;
+  if ((input.files?.length ?? 0) > 0 || (input.externalAttachments?.length ?? 0) > 0 || input.sender_type === 'AgentBot') return null;
+  if (!isRecordId(target.displayId)) throw notFound();
+  let draft: MessageDraft;
+  try {
+    draft = draftMessage(input);
+  } catch {
+    return null;
+  }
+  const columns = messageColumns(draft, actorAsSender(input.actor), input, now());
+  const { humanResponse, botResponse } = responseKind(columns);
+  const outcome = await insertReplyAtOnce(ctx.db, {
+    accountId: target.accountId,
+    displayId: target.displayId,
+    access: target.access,
+    messagesPerMinute: MESSAGES_PER_MINUTE,
+    columns,
+    mayBeFirstReply: humanResponse && !draft.isPrivate,
+    clearsWaiting: !draft.isPrivate && (humanResponse || botResponse),
+  });
+  if (!outcome.written) {
+    if (outcome.refusal === 'not found') throw notFound();
+    if (outcome.refusal === 'unauthorized') throw unauthorized();
+    validationFailed(['Too many messages']);
+  }
+  const { message, conversation } = outcome;
+  return { message, attachments: [], conversation, activityMessages: [], statusChangedTo: null, echoId: message.echo_id };
 }
 
 export async function removeStoredFiles(ctx: AppContext, keys: (string | null)[]): Promise<void> {

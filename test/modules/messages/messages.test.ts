@@ -25,6 +25,32 @@ async function post(c: Row<'conversations'>, payload: Record<string, unknown>, t
   return t.request({ method: 'POST', url: messagesUrl(c), token, payload });
 }
 
+type OutgoingFixture = { sender_type: string | null; private?: number; additional_attributes?: Record<string, unknown> };
+
+/** Outgoing messages written straight into the conversation, oldest first. */
+async function insertOutgoing(conversation: Row<'conversations'>, messages: OutgoingFixture[]): Promise<void> {
+  if (messages.length === 0) return;
+  const at = Date.now() - 120_000;
+  await t.ctx.db
+    .insertInto('messages')
+    .values(
+      messages.map((m, i) => ({
+        account_id: conversation.account_id,
+        inbox_id: conversation.inbox_id,
+        conversation_id: conversation.id,
+        content: `earlier ${i}`,
+        message_type: 1,
+        private: m.private ?? 0,
+        sender_type: m.sender_type,
+        sender_id: m.sender_type === null ? null : 1,
+        additional_attributes: JSON.stringify(m.additional_attributes ?? {}),
+        created_at: at + i,
+        updated_at: at + i,
+      })),
+    )
+    .execute();
+}
+
 describe('GET messages', () => {
   test('latest 20, oldest first, with the conversation meta', async () => {
     const { conversation, contact } = await createConversation(t, account.id, inbox, { assigneeId: agent.user.id });
@@ -294,6 +320,68 @@ describe('conversation bookkeeping', () => {
     const conv = await reloadConversation(t, conversation.id);
     assert.equal(conv.waiting_since, null);
     assert.equal(conv.first_reply_created_at, null);
+  });
+
+  // The first reply counts the human messages among the first 100 outgoing public ones, the new one
+  // included. PostgreSQL decides it in the reply's one statement (reply-statement.ts), SQLite in
+  // its transaction: both must agree with these.
+  const campaignCases: [string, unknown, boolean][] = [
+    ['a number', 5, true],
+    ['a blank string', '', false],
+    ['spaces', '  ', false],
+    ['a string', 'spring', true],
+    ['an empty array', [], false],
+    ['an array', [1], true],
+    ['false', false, false],
+    ['true', true, true],
+    ['an empty object', {}, false],
+    ['an object', { id: 1 }, true],
+    ['null', null, false],
+  ];
+  for (const [name, campaignId, excluded] of campaignCases) {
+    test(`an earlier outgoing message with campaign_id ${name} ${excluded ? 'does not count' : 'counts'} as a human reply`, async () => {
+      const { conversation } = await createConversation(t, account.id, inbox);
+      await insertOutgoing(conversation, [{ sender_type: 'User', additional_attributes: { campaign_id: campaignId } }]);
+      await post(conversation, { content: 'help', message_type: 'incoming' });
+      const res = await post(conversation, { content: 'on it' }, agent.token);
+      assert.equal(res.statusCode, 200);
+      const conv = await reloadConversation(t, conversation.id);
+      assert.equal(conv.first_reply_created_at !== null, excluded);
+      assert.equal(conv.waiting_since, null, 'a public human reply clears waiting_since either way');
+    });
+  }
+
+  test('the first reply: bots and private notes do not count, a sender-less outgoing message does, and only the first 100 are read', async () => {
+    const cases: [string, OutgoingFixture[], boolean][] = [
+      ['nothing earlier', [], true],
+      ['an agent bot', [{ sender_type: 'AgentBot' }], true],
+      ['a private note', [{ sender_type: 'User', private: 1 }], true],
+      ['an agent', [{ sender_type: 'User' }], false],
+      ['no sender', [{ sender_type: null }], false],
+      // The new message is not among the first 100: one human among them leaves it the first reply.
+      ['99 bots, then an agent', [...Array.from({ length: 99 }, () => ({ sender_type: 'AgentBot' })), { sender_type: 'User' }], true],
+      ['98 bots, then an agent', [...Array.from({ length: 98 }, () => ({ sender_type: 'AgentBot' })), { sender_type: 'User' }], false],
+    ];
+    for (const [name, earlier, first] of cases) {
+      const { conversation } = await createConversation(t, account.id, inbox);
+      await insertOutgoing(conversation, earlier);
+      const res = await post(conversation, { content: 'on it' }, agent.token);
+      assert.equal(res.statusCode, 200, name);
+      const conv = await reloadConversation(t, conversation.id);
+      assert.equal(conv.first_reply_created_at === null ? null : Math.floor(conv.first_reply_created_at / 1000), first ? res.json().created_at : null, name);
+    }
+  });
+
+  test("a reply moves its conversation's render version (once on PostgreSQL) and its activity", async () => {
+    const { conversation } = await createConversation(t, account.id, inbox);
+    const before = await reloadConversation(t, conversation.id);
+    const res = await post(conversation, { content: 'on it' }, agent.token);
+    assert.equal(res.statusCode, 200);
+    const conv = await reloadConversation(t, conversation.id);
+    if (t.ctx.config.engine === 'postgres') assert.equal(conv.render_version, before.render_version + 1);
+    else assert.ok(conv.render_version > before.render_version);
+    assert.equal(Math.floor(conv.last_activity_at / 1000), res.json().created_at);
+    assert.ok(conv.updated_at >= before.updated_at);
   });
 
   test('an incoming message reopens a resolved conversation with the system activity message', async () => {
