@@ -30,6 +30,10 @@ import type { ConversationRow, MessageRow } from './service.js';
  *   public ones, the new message included, as the transaction's `earlier` read does.
  * - Only outgoing messages take this path, so the new message's type ($10) is also the type the
  *   first-reply count reads.
+ * - The message's created_at, and the conversation's last_activity_at with it, is the request's
+ *   time or the conversation's last activity, whichever is later: replies to one conversation take
+ *   their turn at its row lock in any order, and the transaction, which reads the clock after the
+ *   lock, never moves last_activity_at back either.
  * - The conversation's render version moves once, in the update (the insert's trigger is told so
  *   through RENDER_BUMPED_SETTING, as the locked read does in the transaction).
  */
@@ -48,6 +52,8 @@ with conv as (
 ),
 ok as (
   select conv.*,
+    -- stamped after the lock: never before the conversation's last activity
+    greatest($21::bigint, conv.last_activity_at) as at,
     ($8::boolean and conv.first_reply_created_at is null and (
       -- humans: not a bot, and campaign_id blank (Ruby's present? false)
       select count(*) filter (where e.sender_type is distinct from 'AgentBot' and (
@@ -69,16 +75,16 @@ ok as (
 inserted as (
   insert into messages (account_id, inbox_id, conversation_id, content, message_type, content_type, content_attributes, private,
     status, source_id, echo_id, sender_type, sender_id, additional_attributes, processed_message_content, created_at, updated_at)
-  select ok.account_id, ok.inbox_id, ok.id, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, $21, $21
+  select ok.account_id, ok.inbox_id, ok.id, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, ok.at, ok.at
   from ok
   returning *
 ),
 updated as (
   update conversations c set
-    last_activity_at = $21,
-    updated_at = $21,
+    last_activity_at = ok.at,
+    updated_at = ok.at,
     render_version = c.render_version + 1,
-    first_reply_created_at = case when ok.first_reply then $21 else c.first_reply_created_at end,
+    first_reply_created_at = case when ok.first_reply then ok.at else c.first_reply_created_at end,
     waiting_since = case when ok.first_reply or $22::boolean then null else c.waiting_since end
   from ok
   where c.id = ok.id

@@ -372,6 +372,22 @@ describe('conversation bookkeeping', () => {
     }
   });
 
+  test('replies sent together to one conversation are all stored, in order, and its activity never moves back', async () => {
+    const { conversation } = await createConversation(t, account.id, inbox);
+    const before = await reloadConversation(t, conversation.id);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(conversation, { content: `together ${i}` }, agent.token)));
+    assert.deepEqual(
+      answers.map((a) => a.statusCode),
+      answers.map(() => 200),
+    );
+    const rows = await t.ctx.db.selectFrom('messages').select(['id', 'created_at']).where('conversation_id', '=', conversation.id).orderBy('id').execute();
+    assert.equal(rows.length, 20);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].created_at >= rows[i - 1].created_at, 'created_at follows the ids');
+    const conv = await reloadConversation(t, conversation.id);
+    assert.equal(conv.last_activity_at, rows[rows.length - 1].created_at);
+    if (t.ctx.config.engine === 'postgres') assert.equal(conv.render_version, before.render_version + 20);
+  });
+
   test("a reply moves its conversation's render version (once on PostgreSQL) and its activity", async () => {
     const { conversation } = await createConversation(t, account.id, inbox);
     const before = await reloadConversation(t, conversation.id);
