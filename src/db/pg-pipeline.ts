@@ -114,7 +114,7 @@ export class PipelinedPostgresDriver implements Driver {
     try {
       return await client.query(sql, [...parameters]);
     } catch (error) {
-      if (!(error instanceof loadPg().DatabaseError)) broken = true;
+      broken = connectionFailed(error);
       throw error;
     } finally {
       client.release(broken);
@@ -191,7 +191,7 @@ class PipelinedConnection implements DatabaseConnection {
       const [, result] = await Promise.all([begin, query]);
       return toResult(result);
     } catch (error) {
-      if (!(error instanceof loadPg().DatabaseError)) this.broken = true;
+      if (connectionFailed(error)) this.broken = true;
       throw error;
     }
   }
@@ -287,7 +287,7 @@ class TurnBatch {
     try {
       return await this.client!.query(sql, [...parameters]);
     } catch (error) {
-      if (!(error instanceof loadPg().DatabaseError)) this.broken = true;
+      if (connectionFailed(error)) this.broken = true;
       throw error;
     } finally {
       this.unsettled--;
@@ -320,6 +320,9 @@ function cork(client: pg.PoolClient): CorkedSocket {
     },
   };
 }
+
+/** An error that is not PostgreSQL's answer to a statement: the client's connection is not to be reused. */
+const connectionFailed = (error: unknown) => !(error instanceof loadPg().DatabaseError);
 
 const identifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

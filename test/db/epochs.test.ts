@@ -103,6 +103,18 @@ async function beginOnStripe(client: TestClient, wanted: (stripe: number) => boo
   }
 }
 
+/** A new account with contacts of these names, in order. */
+async function contactsOfNewAccount(t: TestApp, names: string[]): Promise<{ accountId: number; ids: number[] }> {
+  const account = await t.createAccount();
+  const at = Date.now();
+  const ids: number[] = [];
+  for (const name of names) {
+    const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
+    ids.push(row.id);
+  }
+  return { accountId: account.id, ids };
+}
+
 describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !== 'postgres' ? 'PostgreSQL keeps the contact epochs in stripes' : false }, () => {
   let t: TestApp;
   before(async () => {
@@ -111,13 +123,7 @@ describe('striped contact epochs (PostgreSQL, migration 0720)', { skip: ENGINE !
   after(() => t.close());
 
   test('two transactions writing different contacts do not wait for each other, and each moves the epoch', async () => {
-    const account = await t.createAccount();
-    const at = Date.now();
-    const ids: number[] = [];
-    for (const name of ['First', 'Second']) {
-      const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
-      ids.push(row.id);
-    }
+    const { ids } = await contactsOfNewAccount(t, ['First', 'Second']);
     const [a, b] = [await connectTo(t), await connectTo(t)];
     try {
       const before = await readEpoch(t.ctx.db, 'cache_epochs', CONTACTS_EPOCH);
@@ -149,16 +155,7 @@ describe('contact epochs at commit (PostgreSQL, migration 0740)', { skip: ENGINE
     const { rows } = await client.query(`select epoch, sum(v)::integer as v from cache_epoch_stripes where epoch in (${CONTACTS_EPOCH}, ${CONTACT_SEARCH_EPOCH}) group by epoch`);
     return Object.fromEntries(rows.map((r) => [r.epoch, Number(r.v)]));
   };
-  const twoContacts = async () => {
-    const account = await t.createAccount();
-    const at = Date.now();
-    const ids: number[] = [];
-    for (const name of ['Base', 'Mergee']) {
-      const row = await t.ctx.db.insertInto('contacts').values({ account_id: account.id, name, created_at: at, updated_at: at }).returning('id').executeTakeFirstOrThrow();
-      ids.push(row.id);
-    }
-    return { accountId: account.id, ids };
-  };
+  const twoContacts = () => contactsOfNewAccount(t, ['Base', 'Mergee']);
 
   test('contact writes move both epochs when their transaction commits, not before, and once', async () => {
     const { accountId, ids } = await twoContacts();
