@@ -101,12 +101,14 @@ export async function renderConversationItems(
   db: Db,
   stamps: (ConversationStamp | Row<'conversations'>)[],
   viewerUserId: number | null,
+  /** The render epoch when the caller read it (no later than the rows' reads below). */
+  renderEpoch?: number,
 ): Promise<Buffer[][]> {
   if (stamps.length === 0) return [];
   const root = db as Kysely<Database>;
   const cache = cacheOf(root);
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
-  const known = (stamps[0] as ConversationStamp).render_epoch;
+  const known = renderEpoch ?? (stamps[0] as ConversationStamp).render_epoch;
   const [epoch, teamRows] = await Promise.all([known ?? readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
   const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);

@@ -96,17 +96,30 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
   const none = Promise.resolve([]);
   // Conversation#unread_incoming_messages (at most 10), shared with the last messages' push data.
   const unread = unreadCounts(db, ids);
+  // The last messages' push data shows their senders and conversations: these reads serve it too.
+  const contactsRead: Promise<ContactRow[]> = contactIds.length ? Promise.resolve(contactsByIds(db, contactIds)) : none;
+  const contactInboxesRead: Promise<Row<'contact_inboxes'>[]> = contactInboxIds.length ? Promise.resolve(contactInboxesByIds(db, contactInboxIds)) : none;
+  const pushConversations = contactInboxesRead.then((found) => {
+    const sourceIds = new Map(found.map((ci) => [ci.id, ci.source_id]));
+    return rows.map((r) => ({
+      id: r.id,
+      assignee_id: r.assignee_id,
+      last_activity_at: r.last_activity_at,
+      created_at: r.created_at,
+      source_id: r.contact_inbox_id === null ? null : (sourceIds.get(r.contact_inbox_id) ?? null),
+    }));
+  });
 
   const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadByConversation] = await Promise.all([
-    contactIds.length ? contactsByIds(db, contactIds) : none,
+    contactsRead,
     inboxIds.length ? inboxesWithApiByIds(db, inboxIds) : none,
     assigneeIds.length ? usersByIds(db, assigneeIds) : none,
     assigneeIds.length ? membershipsByUserIds(db, assigneeIds, accountId) : none,
     botIds.length ? agentBotsByIds(db, botIds) : none,
     teamIds.length ? teamsByIds(db, teamIds) : none,
     teamIds.length && viewerUserId !== null ? viewerTeamsAmong(db, teamIds, viewerUserId) : none,
-    contactInboxIds.length ? contactInboxesByIds(db, contactInboxIds) : none,
-    conversationMessageSummaries(db, ids, { known: rows, unread }),
+    contactInboxesRead,
+    conversationMessageSummaries(db, ids, { known: rows, unread, contacts: contactsRead, conversations: pushConversations }),
     unread,
   ]);
 

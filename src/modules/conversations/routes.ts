@@ -5,6 +5,7 @@ import { accessibleInboxIds, assertInboxAccess, currentAccount, currentUser, req
 import type { Row } from '../../db/types.js';
 import { isoTime } from '../../db/time.js';
 import { isPlainObject, type JsonObject } from '../../db/json.js';
+import { readEpoch } from '../../db/epochs.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { castBoolean, looseRecordId, pageNumber, pathDisplayId, present, unwrap } from '../../lib/params.js';
 import { findAccountInbox, findContact, findOrCreateContactInbox } from '../contacts/service.js';
@@ -273,9 +274,10 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ---- one conversation ----
 
   app.get('/conversations/:id', { schema: { params: ConversationIdParams } }, async (request, reply) => {
-    const conversation = await load(request, request.params.id);
-    // The same partial as a list item: served from the list's render cache (fragments.ts).
-    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request));
+    // The same partial as a list item: served from the list's render cache (fragments.ts). Its
+    // epoch is read with the conversation (one round trip on PostgreSQL): before what renders it.
+    const [epoch, conversation] = await Promise.all([readEpoch(db(), 'render_epochs', 1), load(request, request.params.id)]);
+    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request), epoch);
     if (item === undefined) return presentConversation(db(), conversation, viewerUserId(request));
     sendJsonPieces(reply, item);
   });

@@ -6,7 +6,7 @@ import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
 import { isoTime } from '../../db/time.js';
 import { isRecordId } from '../../lib/params.js';
-import { MESSAGE_PARTIAL_COLUMNS, userSenderData, type MessagePartialRow } from './presenter.js';
+import { attachmentsExist, hasAttachments, MESSAGE_PARTIAL_COLUMNS, userSenderData, type MessagePartialRow } from './presenter.js';
 import { labelsOf } from '../conversations/presenter.js';
 import { CONTACT_PUSH_COLUMNS, contactPushData, type ContactPushRow } from '../contacts/presenter.js';
 import { MESSAGE_TYPE, type AttachmentRow, type ConversationRow } from './service.js';
@@ -65,10 +65,6 @@ export async function findMessages(db: Db, conversation: Pick<ConversationRow, '
   return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
 }
 
-/** Whether each message has attachments (an index probe per row; most have none, and then their lookup is skipped). */
-const attachmentsExist = (eb: ExpressionBuilder<Database, 'messages'>) =>
-  eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id'));
-const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) => attachmentsExist(eb).as('has_attachments');
 
 /** The default page (no cursor, no filter), what clients ask for most, of the conversation `which` picks: its columns are the caller's. */
 const latestPage = (db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, 'messages'>) => Expression<SqlBool>) =>

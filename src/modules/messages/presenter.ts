@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { precompiledIn } from '../../db/precompiled.js';
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
@@ -94,6 +94,11 @@ export type MessagePartialRow = Pick<MessageRow, (typeof MESSAGE_PARTIAL_COLUMNS
   /** Whether the message has attachments, when the query that read it said so (finder.ts): no lookup for those without. */
   has_attachments?: number | boolean;
 };
+
+/** Whether each message has attachments (an index probe per row; most have none, and then their lookup is skipped). */
+export const attachmentsExist = (eb: ExpressionBuilder<Database, 'messages'>) =>
+  eb.exists(eb.selectFrom('attachments').select('attachments.id').whereRef('attachments.message_id', '=', 'messages.id'));
+export const hasAttachments = (eb: ExpressionBuilder<Database, 'messages'>) => attachmentsExist(eb).as('has_attachments');
 
 /** The attachments of a page of messages: one compiled statement per number of messages. */
 const attachmentsOfMessages = precompiledIn((db, messageIds) => db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id'));
@@ -271,16 +276,26 @@ const pushConversationsOf = precompiledIn((db, conversationIds) =>
  * WebSocket broadcasts and webhooks' `messages` arrays. `echo: false` leaves out echo_id
  * (Chatwoot only has it in the broadcast right after the creation).
  */
-export async function messagePushData(
-  db: Db,
-  rows: MessageRow[],
-  options: { echo?: boolean; displayIds?: Map<number, number>; unread?: Promise<Map<number, number>> } = {},
-): Promise<Out[]> {
+/** The conversation columns a message's push data shows, with its contact inbox's source id. */
+export type PushConversation = Awaited<ReturnType<typeof pushConversationsOf>>[number];
+
+export interface PushDataOptions {
+  echo?: boolean;
+  displayIds?: Map<number, number>;
+  unread?: Promise<Map<number, number>>;
+  /** Contacts the caller is reading anyway (a page's contacts): not read again as senders. */
+  contacts?: Promise<ContactPushRow[]>;
+  /** The messages' conversations, when the caller has them (with their contact inboxes' source ids). */
+  conversations?: Promise<PushConversation[]>;
+}
+
+export async function messagePushData(db: Db, rows: MessageRow[], options: PushDataOptions = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
-  const ctx = await loadContext(db, rows, { displayIds: options.displayIds });
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
-  const [conversations, unread, inboxes] = await Promise.all([
-    pushConversationsOf(db, conversationIds),
+  // Read together: one round trip on PostgreSQL.
+  const [ctx, conversations, unread, inboxes] = await Promise.all([
+    (options.contacts ?? Promise.resolve(undefined)).then((contacts) => loadContext(db, rows, { displayIds: options.displayIds, contacts })),
+    options.conversations ?? pushConversationsOf(db, conversationIds),
     options.unread ?? unreadCounts(db, conversationIds),
     rows.some((r) => r.sender_type === 'AgentBot')
       ? db.selectFrom('inboxes').select(['id', 'avatar_url']).where('id', 'in', [...new Set(rows.map((r) => r.inbox_id))]).execute()
@@ -342,6 +357,7 @@ const lastMessagesOf = (lastId: RawBuilder<unknown>) =>
     db
       .selectFrom('messages')
       .selectAll()
+      .select(hasAttachments)
       .where((eb) =>
         eb(
           'messages.id',
@@ -372,7 +388,13 @@ export interface ConversationMessageSummary {
 export async function conversationMessageSummaries(
   db: Db,
   conversationIds: number[],
-  options: { chatOnly?: boolean; known?: { id: number; display_id: number }[]; unread?: Promise<Map<number, number>> } = {},
+  options: {
+    chatOnly?: boolean;
+    known?: { id: number; display_id: number }[];
+    unread?: Promise<Map<number, number>>;
+    contacts?: PushDataOptions['contacts'];
+    conversations?: PushDataOptions['conversations'];
+  } = {},
 ): Promise<Map<number, ConversationMessageSummary>> {
   const out = new Map<number, ConversationMessageSummary>();
   const ids = [...new Set(conversationIds)];
@@ -388,7 +410,7 @@ export async function conversationMessageSummaries(
   }
   // echo_id belongs to the broadcast that follows a creation, not to lists.
   const displayIds = options.known ? new Map(options.known.map((c) => [c.id, c.display_id])) : undefined;
-  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread });
+  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread, contacts: options.contacts, conversations: options.conversations });
   const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
   const lastOf = new Map([...lastRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
   const lastNonOf = new Map([...lastNonActivityRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));

@@ -249,4 +249,32 @@ describe('attachments', () => {
     assert.deepEqual(page2.json().payload, []);
     assert.equal(page2.json().meta.total_count, 2);
   });
+
+  test('show and the list render the last message with its sender, attachments and conversation', async () => {
+    const { conversation, contact } = await createConversation(t, account.id, inbox);
+    const res = await upload(conversation, { content: 'a photo', message_type: 'incoming' }, [{ filename: 'photo.png', contentType: 'image/png', data: PNG }]);
+    assert.equal(res.statusCode, 200, res.body);
+    const created = res.json();
+    const sourceId = (await t.ctx.db.selectFrom('contact_inboxes').select('source_id').where('id', '=', conversation.contact_inbox_id!).executeTakeFirstOrThrow()).source_id;
+    const show = await t.request({ method: 'GET', url: `/api/v1/accounts/${account.id}/conversations/${conversation.display_id}`, token: agent.token });
+    assert.equal(show.statusCode, 200, show.body);
+    const body = show.json();
+    const [last] = body.messages;
+    assert.equal(last.id, created.id);
+    assert.equal(last.conversation_id, conversation.display_id);
+    assert.equal(last.sender_type, 'Contact');
+    assert.equal(last.sender_id, contact.id);
+    assert.equal(last.sender.id, contact.id);
+    assert.equal(last.sender.type, 'contact');
+    assert.equal(last.sender.name, contact.name);
+    assert.deepEqual(last.attachments.map((a: { id: number }) => a.id), created.attachments.map((a: { id: number }) => a.id));
+    assert.equal(last.attachments[0].file_type, 'image');
+    assert.deepEqual(last.conversation, { assignee_id: null, unread_count: 1, last_activity_at: body.last_activity_at, contact_inbox: { source_id: sourceId } });
+    assert.equal(body.last_non_activity_message.id, created.id);
+    assert.deepEqual(body.last_non_activity_message.attachments, last.attachments);
+    // The list renders the same partial.
+    const list = await t.request({ method: 'GET', url: `/api/v1/accounts/${account.id}/conversations?status=all&inbox_id=${inbox.id}`, token: agent.token });
+    const item = list.json().data.payload.find((c: { id: number }) => c.id === conversation.display_id);
+    assert.deepEqual(item.messages, body.messages);
+  });
 });
