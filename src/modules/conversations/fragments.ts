@@ -82,8 +82,8 @@ export function fillFragment(fragment: Fragment, out: Buffer[] = [], at = Date.n
 const OPEN = Buffer.from('['), COMMA = Buffer.from(','), CLOSE = Buffer.from(']');
 
 /** The page's items as the pieces of a JSON array, in the stamps' order (conversations deleted meanwhile are left out). */
-export async function renderConversationList(db: Db, stamps: ConversationStamp[], viewerUserId: number | null): Promise<Buffer[]> {
-  const items = await renderConversationItems(db, stamps, viewerUserId);
+export async function renderConversationList(db: Db, stamps: ConversationStamp[], viewerUserId: number | null, authEpoch?: number): Promise<Buffer[]> {
+  const items = await renderConversationItems(db, stamps, viewerUserId, { authEpoch });
   const out: Buffer[] = [OPEN];
   items.forEach((item, i) => {
     if (i > 0) out.push(COMMA);
@@ -101,15 +101,15 @@ export async function renderConversationItems(
   db: Db,
   stamps: (ConversationStamp | Row<'conversations'>)[],
   viewerUserId: number | null,
-  /** The render epoch when the caller read it (no later than the rows' reads below). */
-  renderEpoch?: number,
+  /** renderEpoch: when the caller read it (before the rows' reads below); authEpoch: the request's (presentConversations). */
+  known: { renderEpoch?: number; authEpoch?: number } = {},
 ): Promise<Buffer[][]> {
   if (stamps.length === 0) return [];
   const root = db as Kysely<Database>;
   const cache = cacheOf(root);
   const needsTeams = viewerUserId !== null && stamps.some((s) => s.team_id !== null);
-  const known = renderEpoch ?? (stamps[0] as ConversationStamp).render_epoch;
-  const [epoch, teamRows] = await Promise.all([known ?? readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
+  const knownEpoch = known.renderEpoch ?? (stamps[0] as ConversationStamp).render_epoch;
+  const [epoch, teamRows] = await Promise.all([knownEpoch ?? readEpoch(root, 'render_epochs', 1), needsTeams ? viewerTeamsQuery(root, viewerUserId) : []]);
   const viewerTeams = new Set(teamRows.map((t) => t.team_id));
   const keyOf = (s: Pick<ConversationStamp, 'id' | 'team_id'>) => (s.team_id !== null && viewerTeams.has(s.team_id) ? `${s.id}:m` : `${s.id}`);
 
@@ -121,9 +121,9 @@ export async function renderConversationItems(
     else missing.push(stamp.id);
   }
   if (missing.length > 0) {
-    const known = stamps.filter((s): s is Row<'conversations'> => 'display_id' in s && missing.includes(s.id));
-    const rows = known.length === missing.length ? known : await db.selectFrom('conversations').selectAll().where('id', 'in', missing).execute();
-    const items = await presentConversations(db, rows, viewerUserId);
+    const loaded = stamps.filter((s): s is Row<'conversations'> => 'display_id' in s && missing.includes(s.id));
+    const rows = loaded.length === missing.length ? loaded : await db.selectFrom('conversations').selectAll().where('id', 'in', missing).execute();
+    const items = await presentConversations(db, rows, viewerUserId, known.authEpoch);
     rows.forEach((row, i) => {
       const fragment = toFragment(items[i]);
       fragments.set(row.id, fragment);

@@ -1,6 +1,8 @@
 import type { Db } from '../../context.js';
 import { parseJson, type JsonObject } from '../../db/json.js';
-import type { Row } from '../../db/types.js';
+import type { Kysely } from 'kysely';
+import type { Database, Row } from '../../db/types.js';
+import { EpochCache } from '../../db/epochs.js';
 import { precompiledIn } from '../../db/precompiled.js';
 import { bool, isoTime, unixSeconds } from '../../db/time.js';
 import { presentAgent } from '../users/presenter.js';
@@ -52,8 +54,8 @@ interface Related {
   senders: Map<number, Record<string, unknown>>;
   inboxes: Map<number, Row<'inboxes'>>;
   apiWindows: Map<number, number>;
-  assignees: Map<number, Row<'users'>>;
-  memberships: Map<number, Row<'account_users'>>;
+  /** Assignees with their membership in the conversations' account (users without one are left out). */
+  assignees: Map<number, { user: Row<'users'>; membership: Row<'account_users'> }>;
   bots: Map<number, Row<'agent_bots'>>;
   teams: Map<number, Row<'teams'>>;
   viewerTeams: Set<number>;
@@ -83,8 +85,27 @@ const viewerTeamsAmong = precompiledIn((db, teamIds, userId: number) =>
 );
 const contactInboxesByIds = precompiledIn((db, ids) => db.selectFrom('contact_inboxes').selectAll().where('id', 'in', ids));
 
+// Assignees and their memberships change rarely and a page shows the same few agents: reused
+// while the auth epoch (which covers both tables) stands, for a caller that read it.
+const assigneeCache = new EpochCache<{ user: Row<'users'>; membership: Row<'account_users'> }>();
+
+async function assigneesOf(db: Db, accountId: number, userIds: number[], authEpoch: number | undefined) {
+  const found = await assigneeCache.getMany(db as Kysely<Database>, authEpoch, userIds.map((id) => `${accountId}:${id}`), async (missing) => {
+    const ids = missing.map((key) => Number(key.split(':')[1]));
+    const [users, memberships] = await Promise.all([usersByIds(db, ids), membershipsByUserIds(db, ids, accountId)]);
+    const membershipOf = new Map(memberships.map((m) => [m.user_id, m]));
+    const loaded = new Map<string, { user: Row<'users'>; membership: Row<'account_users'> }>();
+    for (const user of users) {
+      const membership = membershipOf.get(user.id);
+      if (membership) loaded.set(`${accountId}:${user.id}`, { user, membership });
+    }
+    return loaded;
+  });
+  return [...found.values()];
+}
+
 /** Every per-row lookup of the list, in a fixed number of queries whatever the page size. */
-async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number | null): Promise<Related> {
+async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number | null, authEpoch: number | undefined): Promise<Related> {
   const ids = rows.map((r) => r.id);
   const contactIds = uniq(rows.map((r) => r.contact_id));
   const inboxIds = uniq(rows.map((r) => r.inbox_id));
@@ -110,16 +131,15 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
     }));
   });
 
-  const [contacts, inboxes, assignees, memberships, bots, teams, viewerTeams, contactInboxes, summaries, unreadByConversation] = await Promise.all([
+  const [contacts, inboxes, assignees, bots, teams, viewerTeams, contactInboxes, summaries, unreadByConversation] = await Promise.all([
     contactsRead,
     inboxIds.length ? inboxesWithApiByIds(db, inboxIds) : none,
-    assigneeIds.length ? usersByIds(db, assigneeIds) : none,
-    assigneeIds.length ? membershipsByUserIds(db, assigneeIds, accountId) : none,
+    assigneeIds.length ? assigneesOf(db, accountId, assigneeIds, authEpoch) : none,
     botIds.length ? agentBotsByIds(db, botIds) : none,
     teamIds.length ? teamsByIds(db, teamIds) : none,
     teamIds.length && viewerUserId !== null ? viewerTeamsAmong(db, teamIds, viewerUserId) : none,
     contactInboxesRead,
-    conversationMessageSummaries(db, ids, { known: rows, unread, contacts: contactsRead, conversations: pushConversations }),
+    conversationMessageSummaries(db, ids, { known: rows, unread, contacts: contactsRead, conversations: pushConversations, authEpoch }),
     unread,
   ]);
 
@@ -149,8 +169,7 @@ async function loadRelated(db: Db, rows: ConversationRow[], viewerUserId: number
     senders: new Map(contacts.map((c, i) => [c.id, senders[i]])),
     inboxes: byId(inboxes),
     apiWindows,
-    assignees: byId(assignees),
-    memberships: new Map(memberships.map((m) => [m.user_id, m])),
+    assignees: new Map(assignees.map((a) => [a.user.id, a])),
     bots: byId(bots),
     teams: byId(teams),
     viewerTeams: new Set(viewerTeams.map((t) => t.team_id)),
@@ -173,10 +192,9 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
     meta.assignee = agentBotSlimJson(bot);
     meta.assignee_type = 'AgentBot';
   } else if (row.assignee_id !== null) {
-    const user = rel.assignees.get(row.assignee_id);
-    const membership = rel.memberships.get(row.assignee_id);
-    if (user && membership) {
-      meta.assignee = presentAgent(user, membership);
+    const assignee = rel.assignees.get(row.assignee_id);
+    if (assignee) {
+      meta.assignee = presentAgent(assignee.user, assignee.membership);
       meta.assignee_type = 'User';
     }
   }
@@ -230,9 +248,15 @@ function present(row: ConversationRow, rel: Related): Record<string, unknown> {
  * api/v1/conversations/partials/_conversation.json.jbuilder for many rows at once (the list,
  * filter, contact conversations). `viewerUserId` decides `meta.team.is_member`.
  */
-export async function presentConversations(db: Db, rows: ConversationRow[], viewerUserId: number | null): Promise<Record<string, unknown>[]> {
+export async function presentConversations(
+  db: Db,
+  rows: ConversationRow[],
+  viewerUserId: number | null,
+  /** The request's auth epoch (request.authEpoch): assignees and message senders are cached at it. */
+  authEpoch?: number,
+): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
-  const rel = await loadRelated(db, rows, viewerUserId);
+  const rel = await loadRelated(db, rows, viewerUserId, authEpoch);
   return rows.map((row) => present(row, rel));
 }
 

@@ -124,7 +124,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const viewer = await viewerOf(request);
     const { stamps, counts } = await findConversationStamps(ctx, viewer, listParams(request.query), request.countsEpoch);
     // Items come as JSON text from the render cache (fragments.ts).
-    const payload = await renderConversationList(db(), stamps, viewer.userId);
+    const payload = await renderConversationList(db(), stamps, viewer.userId, request.authEpoch);
     const head = Buffer.from(`{"data":{"meta":${JSON.stringify(counts)},"payload":`);
     sendJsonPieces(reply, [head, ...payload, CLOSE_DATA]);
   });
@@ -183,7 +183,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         unassigned_count: Number(countRow.unassigned_count ?? 0),
         all_count: Number(countRow.all_count ?? 0),
       },
-      payload: await presentConversations(db(), rows, viewer.userId),
+      payload: await presentConversations(db(), rows, viewer.userId, request.authEpoch),
     };
   });
 
@@ -201,7 +201,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       .orderBy('id', 'desc')
       .limit(20)
       .execute();
-    return { payload: await presentConversations(db(), rows, viewer.userId) };
+    return { payload: await presentConversations(db(), rows, viewer.userId, request.authEpoch) };
   });
 
   // ---- create ----
@@ -277,7 +277,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // The same partial as a list item: served from the list's render cache (fragments.ts). Its
     // epoch is read with the conversation (one round trip on PostgreSQL): before what renders it.
     const [epoch, conversation] = await Promise.all([readEpoch(db(), 'render_epochs', 1), load(request, request.params.id)]);
-    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request), epoch);
+    const [item] = await renderConversationItems(db(), [conversation], viewerUserId(request), { renderEpoch: epoch, authEpoch: request.authEpoch });
     if (item === undefined) return presentConversation(db(), conversation, viewerUserId(request));
     sendJsonPieces(reply, item);
   });

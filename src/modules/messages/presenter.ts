@@ -287,6 +287,8 @@ export interface PushDataOptions {
   contacts?: Promise<ContactPushRow[]>;
   /** The messages' conversations, when the caller has them (with their contact inboxes' source ids). */
   conversations?: Promise<PushConversation[]>;
+  /** The request's auth epoch, when it has one (senders are cached at it). */
+  authEpoch?: number;
 }
 
 export async function messagePushData(db: Db, rows: MessageRow[], options: PushDataOptions = {}): Promise<Out[]> {
@@ -294,7 +296,7 @@ export async function messagePushData(db: Db, rows: MessageRow[], options: PushD
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
   // Read together: one round trip on PostgreSQL.
   const [ctx, conversations, unread, inboxes] = await Promise.all([
-    (options.contacts ?? Promise.resolve(undefined)).then((contacts) => loadContext(db, rows, { displayIds: options.displayIds, contacts })),
+    (options.contacts ?? Promise.resolve(undefined)).then((contacts) => loadContext(db, rows, { displayIds: options.displayIds, contacts, authEpoch: options.authEpoch })),
     options.conversations ?? pushConversationsOf(db, conversationIds),
     options.unread ?? unreadCounts(db, conversationIds),
     rows.some((r) => r.sender_type === 'AgentBot')
@@ -394,6 +396,7 @@ export async function conversationMessageSummaries(
     unread?: Promise<Map<number, number>>;
     contacts?: PushDataOptions['contacts'];
     conversations?: PushDataOptions['conversations'];
+    authEpoch?: number;
   } = {},
 ): Promise<Map<number, ConversationMessageSummary>> {
   const out = new Map<number, ConversationMessageSummary>();
@@ -410,7 +413,7 @@ export async function conversationMessageSummaries(
   }
   // echo_id belongs to the broadcast that follows a creation, not to lists.
   const displayIds = options.known ? new Map(options.known.map((c) => [c.id, c.display_id])) : undefined;
-  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread, contacts: options.contacts, conversations: options.conversations });
+  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread, contacts: options.contacts, conversations: options.conversations, authEpoch: options.authEpoch });
   const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
   const lastOf = new Map([...lastRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
   const lastNonOf = new Map([...lastNonActivityRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
