@@ -6,6 +6,7 @@ import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json
 import type { Row } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { accessibleInboxIds, currentAccount, isAdministrator } from '../../auth/guard.js';
+import { conversationAllows, type ConversationAccess } from './access.js';
 import { HttpError, notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { isRecordId } from '../../lib/params.js';
 import { secureToken, uuid } from '../../lib/random.js';
@@ -87,36 +88,25 @@ export async function loadConversationPartForRequest<C extends ConversationColum
   return conversation;
 }
 
+/** The caller's ConversationAccess (conversations/access.ts); undefined without a caller. */
+export async function conversationAccessFor(ctx: AppContext, request: FastifyRequest): Promise<ConversationAccess | undefined> {
+  const principal = request.principal;
+  if (!principal) return undefined;
+  const inboxIds = await accessibleInboxIds(ctx, request);
+  return { accountId: currentAccount(request).id, inboxIds, userId: principal.kind === 'user' ? principal.user.id : null };
+}
+
 /**
  * ConversationPolicy#show?: administrators and agent bots see everything in the account;
  * agents see conversations of inboxes they belong to, or of teams they belong to.
- * PostgreSQL's reply statement decides the same in SQL (ConversationAccess): change both together.
  */
 export async function canViewConversation(
   ctx: AppContext,
   request: FastifyRequest,
   conversation: Pick<ConversationRow, 'inbox_id' | 'team_id' | 'account_id'>,
-  /** Inside a transaction: its handle, and the caller's inboxes read before it opened (SQLite's one connection is the transaction's). */
-  within?: { db: Db; inboxIds: number[] | null },
 ): Promise<boolean> {
-  const principal = request.principal;
-  if (!principal) return false;
-  if (principal.kind === 'bot') return true;
-  if (isAdministrator(request)) return true;
-  if (conversation.account_id !== currentAccount(request).id) return false;
-  const inboxIds = within ? within.inboxIds : await accessibleInboxIds(ctx, request);
-  if (inboxIds === null || inboxIds.includes(conversation.inbox_id)) return true;
-  if (conversation.team_id === null) return false;
-  const userId = principal.user.id;
-  const team = await (within?.db ?? ctx.db)
-    .selectFrom('team_members')
-    .innerJoin('teams', 'teams.id', 'team_members.team_id')
-    .select('team_members.id')
-    .where('team_members.user_id', '=', userId)
-    .where('team_members.team_id', '=', conversation.team_id)
-    .where('teams.account_id', '=', conversation.account_id)
-    .executeTakeFirst();
-  return team !== undefined;
+  const access = await conversationAccessFor(ctx, request);
+  return access !== undefined && (await conversationAllows(ctx.db, access, conversation));
 }
 
 /**
@@ -125,26 +115,10 @@ export async function canViewConversation(
  * loadConversationForRequest. The caller's inboxes are read now, before the transaction opens.
  */
 export async function conversationRefForRequest(ctx: AppContext, request: FastifyRequest, displayId: number): Promise<ConversationRef> {
-  const inboxIds = await accessibleInboxIds(ctx, request);
-  const principal = request.principal;
-  return {
-    accountId: currentAccount(request).id,
-    displayId,
-    authorize: async (conversation, trx) => {
-      if (!(await canViewConversation(ctx, request, conversation, { db: trx, inboxIds }))) throw unauthorized();
-    },
-    access: principal ? { inboxIds, userId: principal.kind === 'user' ? principal.user.id : null } : undefined,
-  };
-}
-
-/**
- * canViewConversation's rule as data, for a statement that authorizes in SQL (messages/reply-statement.ts):
- * every inbox (`inboxIds` null: a bot, an administrator), one of `inboxIds`, or a team of the
- * conversation's account that `userId` is a member of and the conversation is assigned to.
- */
-export interface ConversationAccess {
-  inboxIds: number[] | null;
-  userId: number | null;
+  const accountId = currentAccount(request).id;
+  // Without a caller nothing is visible (the guard answers before this, but the rule says so too).
+  const access = (await conversationAccessFor(ctx, request)) ?? { accountId, inboxIds: [], userId: null };
+  return { accountId, displayId, access };
 }
 
 /** Finds the conversation in the URL's account and authorizes it like Chatwoot's `authorize @conversation, :show?`. */

@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import type { Db } from '../../context.js';
 import { RENDER_BUMPED_SETTING } from '../../db/migrations/0670_message_render_once.js';
 import { onClientOfItsOwn } from '../../db/pg-pipeline.js';
-import type { ConversationAccess } from '../conversations/service.js';
+import type { ConversationAccess } from '../conversations/access.js';
 import type { ConversationRow, MessageRow } from './service.js';
 
 /**
@@ -21,7 +21,7 @@ import type { ConversationRow, MessageRow } from './service.js';
  *
  * It decides what messages/service.ts decides for such a message, in SQL:
  * - 404 when the account has no such conversation; 401 unless the caller may see it (`access`,
- *   conversations/service.ts canViewConversation: every inbox, one of the caller's inboxes, or
+ *   conversations/access.ts conversationAllows: every inbox, one of the caller's inboxes, or
  *   the conversation's team); 422 "Too many messages" when the 200th newest message of the
  *   conversation is less than a minute old (assertNotFlooding). Nothing is written then.
  * - The bookkeeping of an outgoing message (applyMessageBookkeeping): the first human reply sets

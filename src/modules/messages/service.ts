@@ -9,7 +9,7 @@ import { notFound, unauthorized, unprocessable } from '../../lib/errors.js';
 import { castBoolean, isRecordId, recordId } from '../../lib/params.js';
 import { storageFor } from '../../storage/index.js';
 import { lockContact } from '../contacts/service.js';
-import type { ConversationAccess } from '../conversations/service.js';
+import { conversationAllows, type ConversationAccess } from '../conversations/access.js';
 import { insertReplyAtOnce, type ReplyColumns } from './reply-statement.js';
 
 export type MessageRow = Row<'messages'>;
@@ -542,10 +542,8 @@ function draftMessage(input: CreateMessageInput): MessageDraft {
 export interface ConversationRef {
   accountId: number;
   displayId: number;
-  /** Throws (Chatwoot's 401) unless the caller may see the conversation; lookups go through `trx`. */
-  authorize(conversation: ConversationRow, trx: Db): Promise<void>;
-  /** The same rule as data, for PostgreSQL's reply statement (reply-statement.ts). */
-  access?: ConversationAccess;
+  /** Who is asking: the transaction answers Chatwoot's 401 unless it allows the conversation (PostgreSQL's reply statement decides it in SQL). */
+  access: ConversationAccess;
 }
 
 /** Whether `input` makes an outgoing message sent by its user or bot (what a ConversationRef may create). */
@@ -665,7 +663,7 @@ export async function insertMessage(
       if (!isRecordId(target.displayId)) throw notFound();
       const [current] = await conversationForMessageByDisplayId(trx, target.accountId, target.displayId);
       if (!current) throw notFound();
-      await target.authorize(current, trx);
+      if (!(await conversationAllows(trx, target.access, current))) throw unauthorized();
       const draft = draftMessage(input);
       if (!isCallersReply(input)) throw new Error('a ConversationRef only creates outgoing messages of the caller');
       return writeMessage(trx, current, draft, await resolveSender(trx, current, input, draft.messageType), input, lastStatementIssued(trx));
@@ -763,7 +761,7 @@ export async function createMessage(ctx: AppContext, conversation: ConversationR
  * 401 first).
  */
 async function replyAtOnce(ctx: AppContext, target: ConversationRow | ConversationRef, input: CreateMessageInput): Promise<CreatedMessage | null> {
-  if (ctx.config.engine !== 'postgres' || 'id' in target || !target.access || !isCallersReply(input)) return null;
+  if (ctx.config.engine !== 'postgres' || 'id' in target || !isCallersReply(input)) return null;
   if ((input.files?.length ?? 0) > 0 || (input.externalAttachments?.length ?? 0) > 0 || input.sender_type === 'AgentBot') return null;
   if (!isRecordId(target.displayId)) throw notFound();
   let draft: MessageDraft;
