@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--scale small|medium|large] [--engine sqlite|postgres] [--duration 10]
+ * npm run bench -- [--scale small|medium|large] [--engine sqlite|postgres|both] [--duration 10]
  *                  [--connections 10] [--warmup 2] [--rounds 3] [--scenarios a,b] [--log-level warn]
  *
  * Builds (or reuses) a dataset, starts Parley as a separate production process and a bare
@@ -9,6 +9,9 @@
  * figure that survives a noisy shared machine), next to issue 5's targets.
  * The ratio is paired: --rounds (3) times a baseline window then a scenario window, the median of
  * the rounds' ratios (--single-baseline: one baseline at the start, one scenario run).
+ * --engine both runs a Parley on each engine side by side and measures them in the same rounds
+ * (baseline, then each engine, their order alternating by round), so the PostgreSQL / SQLite
+ * comparison is not between two runs minutes apart on a machine whose speed moves.
  * Results: bench/results/<scale>-<engine>-latest.json and bench/results/summary.md.
  * --cpu-prof DIR writes a V8 CPU profile of the Parley process there (on its graceful stop).
  */
@@ -62,7 +65,7 @@ export interface RunResult {
   command: string;
   startedAt: string;
   machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; loadAvgAtStart: number[] };
-  settings: { durationS: number; warmupS: number; connections: number; logLevel: string; pairedBaseline?: boolean; rounds?: number };
+  settings: { durationS: number; warmupS: number; connections: number; logLevel: string; pairedBaseline?: boolean; rounds?: number; interleaved?: boolean };
   dataset: { generationMs: number; reused: boolean; counts: Record<string, number> };
   baseline: LoadFigures;
   parley: { startToHealthyMs: number; idleRssMb: number | null; peakRssMb: number | null };
@@ -167,6 +170,14 @@ export async function pairedRounds(
     bases.push(await baseline());
     runs.push(await scenario());
   }
+  return summarizeRounds(bases, runs);
+}
+
+/** The rounds' figures as one result: runs[i] was measured right after (or near) bases[i]. */
+export function summarizeRounds(
+  bases: LoadFigures[],
+  runs: LoadFigures[],
+): { figures: LoadFigures; ratio: number; baselineReqPerSec: number; cpuRatio: number | null; baselineServerCpuUs: number | null } {
   const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => runs.reduce((n, f) => n + f[key], 0);
   const cpuRatios = runs.map((f, i) => cpuRatioOf(bases[i], f));
   const medianOrNull = (xs: (number | null)[]) => (xs.every((x) => x !== null) ? median(xs as number[]) : null);
@@ -279,17 +290,32 @@ function writeSummary(): string {
   for (const scale of SCALE_NAMES) {
     const a = readResult(scale, 'sqlite');
     const b = readResult(scale, 'postgres');
-    if (a && b) parts.push(`## SQLite vs PostgreSQL, ${scale}`, '', engineTable(a, b), '');
+    const together = a?.settings.interleaved && b?.settings.interleaved && a.startedAt === b.startedAt;
+    if (a && b) parts.push(`## SQLite vs PostgreSQL, ${scale}${together ? ' (interleaved in one run)' : ` (SQLite ${a.startedAt}, PostgreSQL ${b.startedAt})`}`, '', engineTable(a, b), '');
   }
   const text = parts.join('\n');
   writeFileSync(join(RESULTS_DIR, 'summary.md'), text);
   return text;
 }
 
+/** One engine's Parley under test: its dataset copy, its process and what was measured of it. */
+interface EngineUnderTest {
+  engine: Engine;
+  support: ScenarioSupport;
+  manifest: Awaited<ReturnType<typeof ensureDataset>>['manifest'];
+  reused: boolean;
+  target: Awaited<ReturnType<typeof runCopy>>['target'];
+  parley: Awaited<ReturnType<typeof startParley>>;
+  idle: ReturnType<typeof readMemory>;
+  peakSampled: number;
+  results: ScenarioResult[];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       scale: { type: 'string', default: 'small' },
+      // sqlite, postgres, or both: both engines' servers side by side, their windows interleaved
       engine: { type: 'string', default: 'sqlite' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
@@ -307,8 +333,9 @@ async function main(): Promise<void> {
   });
   const scale = values.scale as Scale;
   if (!SCALE_NAMES.includes(scale)) throw new Error(`--scale must be one of ${SCALE_NAMES.join(', ')}`);
-  const engine = values.engine as Engine;
-  if (engine !== 'sqlite' && engine !== 'postgres') throw new Error('--engine must be sqlite or postgres');
+  if (!['sqlite', 'postgres', 'both'].includes(values.engine!)) throw new Error('--engine must be sqlite, postgres or both');
+  const engines: Engine[] = values.engine === 'both' ? ['sqlite', 'postgres'] : [values.engine as Engine];
+  const interleaved = engines.length > 1;
   const durationS = Number(values.duration);
   const warmupS = Number(values.warmup);
   const connections = Number(values.connections);
@@ -324,114 +351,151 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   // A shared machine: the load before the run says how much the figures can be trusted.
   const loadAvgAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
-  const { manifest, target: cached, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
-  const support = new ScenarioSupport(manifest);
-
   mkdirSync(RESULTS_DIR, { recursive: true });
   const children: Child[] = [];
-  // The run writes into a copy: every run starts from the dataset as generated (generate.ts runCopy).
-  const copy = await runCopy(cached, log);
-  const target = copy.target;
+  const copies: { drop(): Promise<void> }[] = [];
+  const sampled: EngineUnderTest[] = [];
+  const sampler = setInterval(() => {
+    for (const e of sampled) {
+      const m = readMemory(e.parley.pid);
+      if (m) e.peakSampled = Math.max(e.peakSampled, m.rssMb);
+    }
+  }, 200);
   try {
-    await warmDataset(target, log);
+    const units: EngineUnderTest[] = [];
+    for (const engine of engines) {
+      const { manifest, target: cached, reused } = await ensureDataset(scale, engine, { log, force: values.regenerate });
+      // The run writes into a copy: every run starts from the dataset as generated (generate.ts runCopy).
+      const copy = await runCopy(cached, log);
+      copies.push(copy);
+      await warmDataset(copy.target, log);
+      log(`Starting Parley on the ${scale} ${engine} dataset…`);
+      const parley = await startParley({ ...targetEnv(copy.target), LOG_LEVEL: values['log-level']! }, await freePort(), {
+        logFile: join(DATA_DIR, `parley-${scale}-${engine}.log`),
+        timeoutMs: 120_000,
+        nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+      });
+      children.push(parley);
+      log(`  first healthy response after ${parley.startMs.toFixed(0)} ms`);
+      await sleep(1500);
+      const idle = readMemory(parley.pid);
+      const unit: EngineUnderTest = { engine, support: new ScenarioSupport(manifest), manifest, reused, target: copy.target, parley, idle, peakSampled: idle?.rssMb ?? 0, results: [] };
+      units.push(unit);
+      sampled.push(unit);
+    }
     log('Starting the baseline…');
     const baseline = await startBaseline(await freePort());
     children.push(baseline);
-    log(`Starting Parley on the ${scale} ${engine} dataset…`);
-    const parley = await startParley({ ...targetEnv(target), LOG_LEVEL: values['log-level']! }, await freePort(), {
-      logFile: join(DATA_DIR, `parley-${scale}-${engine}.log`),
-      timeoutMs: 120_000,
-      nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
-    });
-    children.push(parley);
-    log(`  first healthy response after ${parley.startMs.toFixed(0)} ms`);
-    await sleep(1500);
-    const idle = readMemory(parley.pid);
-    let peakSampled = idle?.rssMb ?? 0;
-    const sampler = setInterval(() => {
-      const m = readMemory(parley.pid);
-      if (m) peakSampled = Math.max(peakSampled, m.rssMb);
-    }, 200);
 
-    const profileToken = support.agentToken;
+    const profileToken = units[0].support.agentToken;
     const baselineSpec = (d: number): LoadSpec => ({ url: baseline.url, connections, durationS: d, method: 'GET', path: () => '/api/v1/profile', token: () => profileToken });
     log(`Baseline: warm-up ${warmupS} s, then ${durationS} s…`);
     if (warmupS > 0) await load(baselineSpec(warmupS));
     const base = await load(baselineSpec(durationS));
     log(`  ${base.reqPerSec.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
 
-    const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
-      const reason = await probe(parley.url, scenario, support).catch((e: Error) => `probe failed: ${e.message}`);
-      if (reason) {
-        log(`${scenario.name}: skipped (${reason})`);
-        results.push({ name: scenario.name, title: scenario.title, status: 'skipped', reason, target: scenario.target });
-        continue;
-      }
       const token = scenario.token ?? ((s: ScenarioSupport) => s.adminToken);
       // Each scenario walks its own slice of the ids (support.firstRequest), so a scenario that
       // writes (the reply adds messages to the conversations it visits) does not change what a
       // later one reads: the messages scenario reads the dataset as generated.
       // The slice is the scenario's place in the whole list, so a --scenarios subset walks the same ids.
-      const counter = { next: support.firstRequest(SCENARIOS.indexOf(scenario), SCENARIOS.length) };
-      const spec = (d: number): LoadSpec => ({
-        counter,
-        url: parley.url,
-        connections,
-        durationS: d,
-        method: scenario.method,
-        path: (i) => scenario.path(support, i),
-        body: scenario.body ? (i) => scenario.body!(support, i) : undefined,
-        token: (i) => token(support, i),
-      });
-      await warmDataset(target, log);
-      log(`${scenario.name}: warm-up ${warmupS} s, then ${paired ? `${rounds} × (baseline ${windowS} s, scenario ${windowS} s)` : `${durationS} s`}…`);
-      if (warmupS > 0) await load(spec(warmupS));
-      const { figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs } = paired
-        ? await pairedRounds(() => load(baselineSpec(windowS)), () => load(spec(windowS)), rounds)
-        : await load(spec(durationS)).then((f) => ({
-            figures: f,
-            ratio: f.reqPerSec / base.reqPerSec,
-            baselineReqPerSec: base.reqPerSec,
-            cpuRatio: cpuRatioOf(base, f),
-            baselineServerCpuUs: base.serverCpuUs,
-          }));
-      const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
-      results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs, target: scenario.target, pass });
-      if (engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(target, log, `after ${scenario.name}, as autovacuum would`);
-      log(`  ${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}, server CPU ${fmt(figures.serverCpuUs ?? undefined)} µs/request (baseline ${fmt(baselineServerCpuUs ?? undefined)})`);
+      const running: { unit: EngineUnderTest; spec: (d: number) => LoadSpec; runs: LoadFigures[] }[] = [];
+      for (const unit of units) {
+        const reason = await probe(unit.parley.url, scenario, unit.support).catch((e: Error) => `probe failed: ${e.message}`);
+        if (reason) {
+          log(`${scenario.name} (${unit.engine}): skipped (${reason})`);
+          unit.results.push({ name: scenario.name, title: scenario.title, status: 'skipped', reason, target: scenario.target });
+          continue;
+        }
+        const counter = { next: unit.support.firstRequest(SCENARIOS.indexOf(scenario), SCENARIOS.length) };
+        const spec = (d: number): LoadSpec => ({
+          counter,
+          url: unit.parley.url,
+          connections,
+          durationS: d,
+          method: scenario.method,
+          path: (i) => scenario.path(unit.support, i),
+          body: scenario.body ? (i) => scenario.body!(unit.support, i) : undefined,
+          token: (i) => token(unit.support, i),
+        });
+        running.push({ unit, spec, runs: [] });
+      }
+      if (running.length === 0) continue;
+      const names = running.map((r) => r.unit.engine).join(' and ');
+      for (const r of running) {
+        await warmDataset(r.unit.target, log);
+        log(`${scenario.name}${interleaved ? ` (${r.unit.engine})` : ''}: warm-up ${warmupS} s`);
+        if (warmupS > 0) await load(r.spec(warmupS));
+      }
+      log(`${scenario.name}: ${paired ? `${rounds} × (baseline ${windowS} s, then ${names} ${windowS} s each${interleaved ? ', their order alternating' : ''})` : `${durationS} s${interleaved ? ` each on ${names}` : ''}`}…`);
+      const bases: LoadFigures[] = [];
+      if (paired) {
+        for (let round = 0; round < rounds; round++) {
+          bases.push(await load(baselineSpec(windowS)));
+          // Interleaved: the engines take turns being measured first after the baseline.
+          const order = round % 2 === 0 ? running : [...running].reverse();
+          for (const r of order) r.runs.push(await load(r.spec(windowS)));
+        }
+      } else {
+        for (const r of running) r.runs.push(await load(r.spec(durationS)));
+      }
+      for (const { unit, runs } of running) {
+        const { figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs } = paired
+          ? summarizeRounds(bases, runs)
+          : { figures: runs[0], ratio: runs[0].reqPerSec / base.reqPerSec, baselineReqPerSec: base.reqPerSec, cpuRatio: cpuRatioOf(base, runs[0]), baselineServerCpuUs: base.serverCpuUs };
+        const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
+        unit.results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs, target: scenario.target, pass });
+        if (unit.engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(unit.target, log, `after ${scenario.name}, as autovacuum would`);
+        log(`  ${interleaved ? `${unit.engine}: ` : ''}${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}, server CPU ${fmt(figures.serverCpuUs ?? undefined)} µs/request (baseline ${fmt(baselineServerCpuUs ?? undefined)})`);
+      }
     }
     clearInterval(sampler);
-    const mem = readMemory(parley.pid);
 
-    const run: RunResult = {
-      scale,
-      engine,
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      startedAt,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${platform()} ${release()}`, loadAvgAtStart },
-      settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired, rounds: paired ? rounds : 1 },
-      dataset: { generationMs: manifest.generationMs, reused, counts: manifest.counts },
-      baseline: base,
-      parley: { startToHealthyMs: Math.round(parley.startMs), idleRssMb: idle ? Math.round(idle.rssMb) : null, peakRssMb: mem ? Math.round(Math.max(mem.peakMb, peakSampled)) : null },
-      scenarios: results,
-    };
-    // A partial run (--scenarios) does not overwrite the full latest result.
-    const file = join(RESULTS_DIR, wanted ? `${scale}-${engine}-partial.json` : `${scale}-${engine}-latest.json`);
-    writeFileSync(file, JSON.stringify(run, null, 2) + '\n');
-    console.log(`\n## ${scale}, ${engine}\n`);
-    console.log(resultTable(run));
-    const other = readResult(scale, engine === 'sqlite' ? 'postgres' : 'sqlite');
-    if (other && !wanted) {
-      const [a, b] = engine === 'sqlite' ? [run, other] : [other, run];
-      console.log(`\n## SQLite vs PostgreSQL, ${scale}\n`);
-      console.log(engineTable(a, b));
+    const written: RunResult[] = [];
+    const files: string[] = [];
+    for (const unit of units) {
+      const mem = readMemory(unit.parley.pid);
+      const run: RunResult = {
+        scale,
+        engine: unit.engine,
+        command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+        startedAt,
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, os: `${platform()} ${release()}`, loadAvgAtStart },
+        settings: { durationS, warmupS, connections, logLevel: values['log-level']!, pairedBaseline: paired, rounds: paired ? rounds : 1, interleaved },
+        dataset: { generationMs: unit.manifest.generationMs, reused: unit.reused, counts: unit.manifest.counts },
+        baseline: base,
+        parley: {
+          startToHealthyMs: Math.round(unit.parley.startMs),
+          idleRssMb: unit.idle ? Math.round(unit.idle.rssMb) : null,
+          peakRssMb: mem ? Math.round(Math.max(mem.peakMb, unit.peakSampled)) : null,
+        },
+        scenarios: unit.results,
+      };
+      // A partial run (--scenarios) does not overwrite the full latest result.
+      const file = join(RESULTS_DIR, wanted ? `${scale}-${unit.engine}-partial.json` : `${scale}-${unit.engine}-latest.json`);
+      writeFileSync(file, JSON.stringify(run, null, 2) + '\n');
+      files.push(file);
+      written.push(run);
+      console.log(`\n## ${scale}, ${unit.engine}\n`);
+      console.log(resultTable(run));
+    }
+    // Both engines in this run: compared window by window; otherwise against the other engine's latest run.
+    const [sqliteRun, postgresRun] = interleaved
+      ? written
+      : written[0].engine === 'sqlite'
+        ? [written[0], wanted ? null : readResult(scale, 'postgres')]
+        : [wanted ? null : readResult(scale, 'sqlite'), written[0]];
+    if (sqliteRun && postgresRun) {
+      console.log(`\n## SQLite vs PostgreSQL, ${scale}${interleaved ? ' (interleaved in one run)' : ''}\n`);
+      console.log(engineTable(sqliteRun, postgresRun));
     }
     writeSummary();
-    console.log(`\nWrote ${file} and ${join(RESULTS_DIR, 'summary.md')}`);
+    console.log(`\nWrote ${files.join(', ')} and ${join(RESULTS_DIR, 'summary.md')}`);
   } finally {
+    clearInterval(sampler);
     for (const c of children.reverse()) await c.stop();
-    await copy.drop();
+    for (const copy of copies) await copy.drop();
   }
 }
 
