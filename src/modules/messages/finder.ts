@@ -65,7 +65,6 @@ export async function findMessages(db: Db, conversation: Pick<ConversationRow, '
   return (await q.orderBy('id', 'desc').limit(LATEST_LIMIT).execute()).reverse();
 }
 
-
 /** The default page (no cursor, no filter), what clients ask for most, of the conversation `which` picks: its columns are the caller's. */
 const latestPage = (db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, 'messages'>) => Expression<SqlBool>) =>
   db.selectFrom('messages').where(which).orderBy('id', 'desc').limit(LATEST_LIMIT);
