@@ -270,12 +270,6 @@ const pushConversationsOf = precompiledIn((db, conversationIds) =>
     .where('conversations.id', 'in', conversationIds),
 );
 
-/**
- * Message#push_event_data for a batch: every column, created_at in seconds, the conversation's
- * display id and summary, sender and attachments. The shape inside conversation lists,
- * WebSocket broadcasts and webhooks' `messages` arrays. `echo: false` leaves out echo_id
- * (Chatwoot only has it in the broadcast right after the creation).
- */
 /** The conversation columns a message's push data shows, with its contact inbox's source id. */
 export type PushConversation = Awaited<ReturnType<typeof pushConversationsOf>>[number];
 
@@ -291,6 +285,12 @@ export interface PushDataOptions {
   authEpoch?: number;
 }
 
+/**
+ * Message#push_event_data for a batch: every column, created_at in seconds, the conversation's
+ * display id and summary, sender and attachments. The shape inside conversation lists,
+ * WebSocket broadcasts and webhooks' `messages` arrays. `echo: false` leaves out echo_id
+ * (Chatwoot only has it in the broadcast right after the creation).
+ */
 export async function messagePushData(db: Db, rows: MessageRow[], options: PushDataOptions = {}): Promise<Out[]> {
   if (rows.length === 0) return [];
   const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
@@ -390,13 +390,9 @@ export interface ConversationMessageSummary {
 export async function conversationMessageSummaries(
   db: Db,
   conversationIds: number[],
-  options: {
+  options: Pick<PushDataOptions, 'unread' | 'contacts' | 'conversations' | 'authEpoch'> & {
     chatOnly?: boolean;
     known?: { id: number; display_id: number }[];
-    unread?: Promise<Map<number, number>>;
-    contacts?: PushDataOptions['contacts'];
-    conversations?: PushDataOptions['conversations'];
-    authEpoch?: number;
   } = {},
 ): Promise<Map<number, ConversationMessageSummary>> {
   const out = new Map<number, ConversationMessageSummary>();
@@ -413,7 +409,8 @@ export async function conversationMessageSummaries(
   }
   // echo_id belongs to the broadcast that follows a creation, not to lists.
   const displayIds = options.known ? new Map(options.known.map((c) => [c.id, c.display_id])) : undefined;
-  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread: options.unread, contacts: options.contacts, conversations: options.conversations, authEpoch: options.authEpoch });
+  const { unread, contacts, conversations, authEpoch } = options;
+  const presented = await messagePushData(db, rows, { echo: false, displayIds, unread, contacts, conversations, authEpoch });
   const byId = new Map(rows.map((r, i) => [r.id, presented[i]]));
   const lastOf = new Map([...lastRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
   const lastNonOf = new Map([...lastNonActivityRow].map(([conversationId, r]) => [conversationId, byId.get(r.id)]));
