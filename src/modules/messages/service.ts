@@ -1,6 +1,6 @@
 import type { AppContext, Db } from '../../context.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
-import type { Database, NewRow, Row, RowUpdate } from '../../db/types.js';
+import type { Database, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { commitAhead, precompiled, precompiledRow } from '../../db/precompiled.js';
