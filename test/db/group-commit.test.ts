@@ -52,6 +52,51 @@ test('SQLite group commit: transactions of one turn share one commit, and each r
   });
 });
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test('SQLite group commit: a group stays open while each turn brings it a transaction, and commits after a turn that brings none', async () => {
+  await withStore(async (store, committed) => {
+    const atResolve: Record<number, boolean[]> = {};
+    const run = (id: number) =>
+      store.db
+        .transaction()
+        .execute((trx) => insertNote(untyped(trx), id))
+        .then(() => (atResolve[id] = [committed(1), committed(2)]));
+    let begun!: () => void;
+    const started = new Promise<void>((resolve) => (begun = resolve));
+    const first = store.db
+      .transaction()
+      .execute(async (trx) => {
+        await insertNote(untyped(trx), 1);
+        begun();
+      })
+      .then(() => (atResolve[1] = [committed(1), committed(2)]));
+    await started;
+    // A whole turn after the group opened (its closing callback ran before this one).
+    await nextTurn();
+    const openAfterFirstTurn = !committed(1);
+    const second = run(2);
+    await Promise.all([first, second]);
+    assert.equal(openAfterFirstTurn, true);
+    // One commit: the first transaction resolves with the second's row committed beside its own.
+    assert.deepEqual(atResolve, { 1: [true, true], 2: [true, true] });
+  });
+});
+
+test('SQLite group commit: a group fed a transaction at every turn still commits within a few turns', async () => {
+  await withStore(async (store, committed) => {
+    const runs: Promise<unknown>[] = [];
+    const committedBefore: boolean[] = [];
+    for (let id = 1; id <= 12; id++) {
+      committedBefore.push(committed(1));
+      runs.push(store.db.transaction().execute((trx) => insertNote(untyped(trx), id)));
+      await nextTurn();
+    }
+    await Promise.all(runs);
+    assert.equal(committedBefore[11], true, 'the first transaction is committed before the twelfth turn');
+  });
+});
+
 test('SQLite group commit: a failing transaction rolls back alone; the others of its group commit', async () => {
   await withStore(async (store, committed) => {
     const results = await Promise.allSettled([
