@@ -12,9 +12,10 @@ import { flushAfterMicrotasks } from '../lib/turn-writes.js';
  * messages table, its account index and the conversations' activity indexes). Requests that arrive
  * together (one event-loop turn reads every socket that is ready) therefore share one transaction:
  * the first opens it, each request's own transaction is a savepoint inside it, and it commits once
- * at the end of the first turn that brought it no request (closeWhenQuiet). A request's `transaction().execute()` — and any query
- * that ran while the group was open, since it saw the group's uncommitted rows — resolves only
- * after that commit, so nothing is answered, acknowledged or emitted before it is durable.
+ * at the end of the first turn that brought it no request (closeWhenQuiet). A request's
+ * `transaction().execute()` — and any query that ran while the group was open, since it saw the
+ * group's uncommitted rows — resolves only after that commit, so nothing is answered, acknowledged
+ * or emitted before it is durable.
  *
  * A request whose transaction fails rolls back to its savepoint and leaves the others' work in
  * place. When SQLite itself ends the whole transaction (a full disk, an I/O error), or the commit

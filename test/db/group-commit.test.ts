@@ -57,21 +57,17 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 test('SQLite group commit: a group stays open while each turn brings it a transaction, and commits after a turn that brings none', async () => {
   await withStore(async (store, committed) => {
     const atResolve: Record<number, boolean[]> = {};
-    const run = (id: number) =>
+    const run = (id: number, written = () => {}) =>
       store.db
         .transaction()
-        .execute((trx) => insertNote(untyped(trx), id))
+        .execute(async (trx) => {
+          await insertNote(untyped(trx), id);
+          written();
+        })
         .then(() => (atResolve[id] = [committed(1), committed(2)]));
-    let begun!: () => void;
-    const started = new Promise<void>((resolve) => (begun = resolve));
-    const first = store.db
-      .transaction()
-      .execute(async (trx) => {
-        await insertNote(untyped(trx), 1);
-        begun();
-      })
-      .then(() => (atResolve[1] = [committed(1), committed(2)]));
-    await started;
+    let first!: Promise<unknown>;
+    // The group is open once the first transaction has written.
+    await new Promise<void>((written) => (first = run(1, written)));
     // A whole turn after the group opened (its closing callback ran before this one).
     await nextTurn();
     const openAfterFirstTurn = !committed(1);
