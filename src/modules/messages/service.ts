@@ -642,7 +642,8 @@ async function writeMessage(
       insertMessageRow(trx, values),
       applyMessageBookkeeping(trx, conversation, values, input.actor, lastStatementIssued),
     ]);
-    [message, book] = [storedMessage(id, values), booked];
+    message = storedMessage(id, values);
+    book = booked;
   } else {
     const [{ id }] = await insertMessageRow(trx, values);
     message = storedMessage(id, values);
