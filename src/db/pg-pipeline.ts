@@ -6,11 +6,22 @@ import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, 
 export const pipelinedAdapters = new WeakSet<object>();
 
 /**
- * Root queries of one turn past this many go on another client (bounds how long one waits behind
- * the others). Every batch is still written only when the turn ends: a read that was sent must
- * not be shared with a caller who asks after it (db/coalesce.ts).
+ * Root queries of one batch past this many go on another client (bounds how long one waits behind
+ * the others). Every batch is still written only when it closes: a read that was sent must not be
+ * shared with a caller who asks after it (db/coalesce.ts).
  */
 const MAX_BATCH = 32;
+/** A batch closes at the end of the first event-loop turn that added no query to it, or after this many turns. */
+const MAX_BATCH_TURNS = 4;
+
+/** Batches written out so far, by every pipelined driver of the process (db/coalesce.ts). */
+let batchesSent = 0;
+
+/**
+ * A count that moves whenever a batch of root queries is written out. A root query issued while
+ * it has not moved since is still unsent: it waits in an open batch (or on its way to one).
+ */
+export const sentBatches = (): number => batchesSent;
 
 /** Root statements that go out on a pooled client of their own (`onClientOfItsOwn`). */
 const ownClientQueries = new WeakSet<CompiledQuery>();
@@ -31,11 +42,12 @@ export function onClientOfItsOwn(query: CompiledQuery): CompiledQuery {
  * pays fewer socket writes and wake-ups; on this kind of machine each costs more than PostgreSQL
  * takes to answer our lookups.
  *
- * - Queries outside a transaction that are issued in one event-loop turn (every request whose
- *   socket was ready in it) share one pooled client and go out in one write, answered in order;
- *   each is still its own implicit transaction (its own Sync), so one failing leaves the others
- *   alone. The client goes back to the pool when the last of them is answered; the next turn's
- *   queries take another, so a slow query holds up only those sent with it.
+ * - Queries outside a transaction share one pooled client and go out in one write, answered in
+ *   order, when their batch closes: at the end of the first event-loop turn that added none to it
+ *   (under load each turn reads more requests, and they join), at most MAX_BATCH_TURNS after it
+ *   opened. Each is still its own implicit transaction (its own Sync), so one failing leaves the
+ *   others alone. The client goes back to the pool when the last of them is answered; the next
+ *   batch's queries take another, so a slow query holds up only those sent with it.
  * - A transaction takes a client of its own; its BEGIN goes out in the same write as its first
  *   statement.
  */
@@ -241,7 +253,7 @@ class TurnBatch {
     pool: pg.Pool,
     private readonly onClose: () => void,
   ) {
-    setImmediate(() => this.close());
+    this.closeWhenQuiet(0, 0);
     pool.connect().then(
       (client) => {
         this.client = client;
@@ -263,6 +275,18 @@ class TurnBatch {
     return new Promise((resolve, reject) => this.waiting.push({ sql, parameters, resolve, reject }));
   }
 
+  /**
+   * Closes the batch at the end of the first turn that added no query to it. A request's epoch
+   * read shared by every request of a batch (db/coalesce.ts) is one round trip for all of them:
+   * on the profile and meta routes one a turn had cost as much CPU again as the rest of them.
+   */
+  private closeWhenQuiet(seen: number, turns: number): void {
+    setImmediate(() => {
+      if (this.accepting && this.count > seen && turns < MAX_BATCH_TURNS) this.closeWhenQuiet(this.count, turns + 1);
+      else this.close();
+    });
+  }
+
   private stopAccepting(): void {
     if (!this.accepting) return;
     this.accepting = false;
@@ -277,6 +301,7 @@ class TurnBatch {
   }
 
   private flush(): void {
+    batchesSent++;
     this.corked?.uncork();
     this.corked = null;
     this.releaseIfDone();

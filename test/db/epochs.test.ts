@@ -35,6 +35,20 @@ describe('readEpoch', () => {
     }
   });
 
+  test('PostgreSQL: a caller of a later turn joins a read not yet sent, never one that was', { skip: ENGINE !== 'postgres' }, async () => {
+    const turn = () => new Promise((r) => setImmediate(r));
+    const first = readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH);
+    await turn();
+    await turn();
+    // The batch that carries the read waits for a turn that brings it nothing (db/pg-pipeline.ts).
+    assert.equal(readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH), first, 'joined two turns later: not sent yet');
+    await turn();
+    // That turn brought no query: the batch was sent when it ended, answered or not.
+    const second = readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH);
+    assert.notEqual(second, first, 'sent: a read of its own');
+    assert.equal(await second, await first);
+  });
+
   test('a read always sees what was committed before it was asked for', async () => {
     const before = await readEpoch(t.ctx.db, 'cache_epochs', AUTH_EPOCH);
     // A read under way while a commit lands: whoever asks after the commit gets a read of its own.

@@ -50,13 +50,28 @@ describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
     assert.equal(Number((await sql<{ n: number }>`select 3 as n`.execute(db)).rows[0].n), 3);
   });
 
-  test('a slow query holds up only the queries of its own turn', async () => {
+  test('a slow query holds up only the queries of its own batch', async () => {
     const slow = sql`select pg_sleep(0.5)`.execute(db);
     await later();
     const started = Date.now();
     await sql`select 1`.execute(db);
-    assert.ok(Date.now() - started < 400, 'a later turn is answered on another client');
+    assert.ok(Date.now() - started < 400, 'a later batch is answered on another client');
     await slow;
+  });
+
+  test('a batch stays open while each turn brings it a query, at most four turns more', async () => {
+    // One query, then one more after each of nine event-loop turns. The first holds its client for
+    // 200 ms, so a query sent in another batch cannot be answered on the same one.
+    const slowPid = sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.2)`.execute(db).then((r) => r.rows[0].pid);
+    const pids = [slowPid];
+    for (let turn = 1; turn < 10; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      pids.push(backendPid(db));
+    }
+    const answered = await Promise.all(pids);
+    // The first query, one issued when its turn ended, and one in each of the four turns after.
+    assert.deepEqual(answered.slice(0, 6), Array(6).fill(answered[0]), 'the first six queries went out together on one client');
+    assert.notEqual(answered[6], answered[0], 'the seventh went out in a batch of its own');
   });
 
   test('a statement on a client of its own waits for a row lock without holding up the queries of its turn', async () => {
