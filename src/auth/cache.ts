@@ -31,11 +31,11 @@ const requestEpochsQuery = precompiled((db) =>
 /**
  * The epochs read at the start of a token-authenticated request. On PostgreSQL, for a route that
  * shows conversation counts (`countsEpoch` in its config), the auth epoch and the counts epoch come
- * together, one read a turn shared by its requests (db/coalesce.ts): the list's and meta's counts
- * are then served from their cache at that epoch without a second round trip. Other routes read
- * the auth epoch alone: summing the counts' stripes in every request's statement made the profile
- * route 25 % dearer there. On SQLite reading an epoch costs no round trip: the counts epoch is read
- * when the counts are (conversations/finder.ts).
+ * together, one read shared by the requests that ask while it is unsent (db/coalesce.ts): the
+ * list's and meta's counts are then served from their cache at that epoch without a second round
+ * trip. Other routes read the auth epoch alone: summing the counts' stripes in every request's
+ * statement made the profile route 25 % dearer there. On SQLite reading an epoch costs no round
+ * trip: the counts epoch is read when the counts are (conversations/finder.ts).
  */
 export function readRequestEpochs(db: Kysely<Database>, engine: Engine, withCounts: boolean): RequestEpochs | Promise<RequestEpochs> {
   if (engine === 'sqlite' || !withCounts) {

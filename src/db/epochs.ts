@@ -30,7 +30,7 @@ const valueOf = (rows: { v: number }[]): number => rows[0]?.v ?? 0;
 
 /**
  * An epoch's current value: one indexed row. On PostgreSQL a read is a round trip, so the
- * requests of one event-loop turn share one (db/coalesce.ts). On SQLite the value last read is
+ * requests that ask while one is unsent share it (db/coalesce.ts). On SQLite the value last read is
  * kept while nothing at all has been committed since (CommitProbe: one small file read instead of
  * a query); otherwise it is read synchronously unless a transaction is open on the connection
  * (precompiled), so an uncommitted bump is never seen, and never from a read snapshot older than the look.

@@ -163,7 +163,7 @@ export function labelsCondition(engine: AppContext['engine'], labels: string[]):
 async function countersCounts(ctx: AppContext, viewer: Viewer, filters: CounterFilters, countsEpoch: number | undefined): Promise<Counts> {
   const key = JSON.stringify([viewer.accountId, viewer.userId, filters.status, filters.inboxId, filters.inboxIds, filters.teamId, filters.label]);
   if (ctx.engine === 'postgres') {
-    // One read shared by the requests of a turn that ask for the same counts; reused until a
+    // One read shared by the requests that ask for the same counts while it is unsent; reused until a
     // counter changes when the request read the counts epoch with its auth epoch (0730, auth/cache.ts).
     const read = () => coalescedRead(ctx.db, `counts:${key}`, () => readCounters(ctx, viewer, filters));
     return { ...(await (countsEpoch === undefined ? read() : countsCache.get(ctx.db, countsEpoch, key, read))) };
