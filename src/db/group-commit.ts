@@ -3,6 +3,7 @@ import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult }
 import type { RowStatement } from './connection.js';
 import type { ReadSnapshot } from './read-snapshot.js';
 import { flushAfterMicrotasks } from '../lib/turn-writes.js';
+import { closeAtQuietTurn } from '../lib/quiet-turn.js';
 
 /**
  * Kysely's driver for Parley's one SQLite connection, with group commit.
@@ -12,7 +13,7 @@ import { flushAfterMicrotasks } from '../lib/turn-writes.js';
  * messages table, its account index and the conversations' activity indexes). Requests that arrive
  * together (one event-loop turn reads every socket that is ready) therefore share one transaction:
  * the first opens it, each request's own transaction is a savepoint inside it, and it commits once
- * at the end of the first turn that brought it no request (closeWhenQuiet). A request's
+ * at the end of the first turn that brought it no request (closeAtQuietTurn). A request's
  * `transaction().execute()` — and any query that ran while the group was open, since it saw the
  * group's uncommitted rows — resolves only after that commit, so nothing is answered, acknowledged
  * or emitted before it is durable.
@@ -55,7 +56,15 @@ export class GroupCommitSqliteDriver implements Driver {
       // CLI, a second server — committed in between.
       this.exec('begin immediate');
       const group = (this.group = new Group());
-      this.closeWhenQuiet(group, 0, 0);
+      // Commits once a turn brings it no request (at most MAX_GROUP_TURNS, MAX_GROUP_MEMBERS): one
+      // commit writes the pages its requests share once (a commit of 32 replies wrote 5.3 WAL
+      // frames a reply, one of 8 10.0).
+      closeAtQuietTurn(
+        () => group.members,
+        () => group.members >= MAX_GROUP_MEMBERS,
+        MAX_GROUP_TURNS,
+        () => void this.commitGroup(group),
+      );
     }
     this.joined = this.group;
     this.group.members++;
@@ -89,21 +98,6 @@ export class GroupCommitSqliteDriver implements Driver {
   /** Called by the connection before each statement: one run inside an open group waits for it. */
   noteStatement(): void {
     if (this.group !== null && this.joined === null) this.joined = this.group;
-  }
-
-  /**
-   * Commits the group at the end of the first event-loop turn that added no request to it (or at
-   * MAX_GROUP_TURNS, or MAX_GROUP_MEMBERS). Under load the requests that will join it are being
-   * read while it runs: each turn's I/O brings more, and one commit writes the pages they share
-   * once (a commit of 32 replies wrote 5.3 WAL frames a reply, one of 8 10.0). An idle server's
-   * lone request waits one empty turn more.
-   */
-  private closeWhenQuiet(group: Group, seen: number, turns: number): void {
-    setImmediate(() => {
-      if (group.members > seen && turns < MAX_GROUP_TURNS && group.members < MAX_GROUP_MEMBERS) {
-        this.closeWhenQuiet(group, group.members, turns + 1);
-      } else void this.commitGroup(group);
-    });
   }
 
   private async commitGroup(group: Group): Promise<void> {

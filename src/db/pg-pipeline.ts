@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { closeAtQuietTurn } from '../lib/quiet-turn.js';
 import { loadPg } from './engine-modules.js';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
@@ -253,7 +254,15 @@ class TurnBatch {
     pool: pg.Pool,
     private readonly onClose: () => void,
   ) {
-    this.closeWhenQuiet(0, 0);
+    // A request's epoch read shared by every request of a batch (db/coalesce.ts) is one round trip
+    // for all of them: on the profile and meta routes one a turn had cost as much CPU again as the
+    // rest of them.
+    closeAtQuietTurn(
+      () => this.count,
+      () => !this.accepting,
+      MAX_BATCH_TURNS,
+      () => this.close(),
+    );
     pool.connect().then(
       (client) => {
         this.client = client;
@@ -273,18 +282,6 @@ class TurnBatch {
     if (this.failed) return Promise.reject(this.failed);
     if (this.client) return this.send(sql, parameters);
     return new Promise((resolve, reject) => this.waiting.push({ sql, parameters, resolve, reject }));
-  }
-
-  /**
-   * Closes the batch at the end of the first turn that added no query to it. A request's epoch
-   * read shared by every request of a batch (db/coalesce.ts) is one round trip for all of them:
-   * on the profile and meta routes one a turn had cost as much CPU again as the rest of them.
-   */
-  private closeWhenQuiet(seen: number, turns: number): void {
-    setImmediate(() => {
-      if (this.accepting && this.count > seen && turns < MAX_BATCH_TURNS) this.closeWhenQuiet(this.count, turns + 1);
-      else this.close();
-    });
   }
 
   private stopAccepting(): void {
