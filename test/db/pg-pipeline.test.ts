@@ -13,7 +13,8 @@ const noteBody = precompiled((db, id: number) => (db as Kysely<any>).selectFrom(
 const later = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 /** PostgreSQL: root queries of a turn share one pipelined client; a transaction's BEGIN rides with its first statement (db/pg-pipeline.ts). */
-describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' }, () => {
+// PG_PIPELINE=0 turns pipelining off (db/connection.ts): nothing here applies then.
+describe('PostgreSQL pipelining', { skip: ENGINE !== 'postgres' || process.env.PG_PIPELINE === '0' }, () => {
   let t: TestApp;
   let db: Kysely<any>;
   before(async () => {
