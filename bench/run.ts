@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Engine } from '../src/config.js';
 import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, runCopy, targetEnv, vacuumPostgres, warmDataset, type Scale } from './generate.js';
-import { SCENARIOS, ScenarioSupport, type Scenario, type Target } from './scenarios.js';
+import { requestKinds, SCENARIOS, ScenarioSupport, writes, type Scenario, type Target } from './scenarios.js';
 import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
 
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -40,6 +40,17 @@ export interface LoadFigures {
    * so PostgreSQL's backends count for the PostgreSQL engine. Null where /proc is missing.
    */
   serverCpuUs: number | null;
+  /** A mix (Scenario.alongside): each kind of request's own figures, in the order sent. */
+  kinds?: KindFigures[];
+}
+
+/** One kind of request in a mix, timed from its send to its answer's last byte. */
+export interface KindFigures {
+  title: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
 }
 
 export interface ScenarioResult extends Partial<LoadFigures> {
@@ -72,14 +83,21 @@ export interface RunResult {
   scenarios: ScenarioResult[];
 }
 
-interface LoadSpec {
-  url: string;
-  connections: number;
-  durationS: number;
+/** One kind of request a load sends, its ids drawn from the request counter. */
+export interface RequestSpec {
+  title: string;
   method: string;
   path: (i: number) => string;
   body?: (i: number) => unknown;
   token: (i: number) => string;
+}
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  durationS: number;
+  /** Each connection sends these in turn; more than one: each kind is timed on its own too. */
+  kinds: RequestSpec[];
   /**
    * The request counter, shared by every window of one scenario (warm-up and rounds): each window
    * goes on where the last stopped instead of asking for the same ids again.
@@ -102,30 +120,43 @@ export function cpuTicks(): { machine: number; self: number } | null {
 /** Kernel clock ticks per second (USER_HZ): 100 on Linux. */
 const TICK_US = 1_000_000 / 100;
 
-/** One autocannon run; every request is built fresh (rotating ids) by setupRequest. */
-async function load(spec: LoadSpec): Promise<LoadFigures> {
+/**
+ * One autocannon run; every request is built fresh (rotating ids) by setupRequest. In a mix each
+ * kind is timed too: autocannon builds a connection's next request right before sending it (the
+ * connection's context holds the moment) and hands its answer to that request's onResponse.
+ */
+export async function load(spec: LoadSpec): Promise<LoadFigures> {
   const counter = spec.counter ?? { next: 0 };
+  const mixed = spec.kinds.length > 1;
+  const latencies = spec.kinds.map(() => [] as number[]);
   const before = cpuTicks();
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
     duration: spec.durationS,
-    requests: [
-      {
-        setupRequest: (req: any) => {
-          const n = counter.next++;
-          const headers: Record<string, string> = { api_access_token: spec.token(n) };
-          const out: any = { ...req, method: spec.method, path: spec.path(n), headers };
-          if (spec.body) {
-            headers['content-type'] = 'application/json';
-            out.body = JSON.stringify(spec.body(n));
-          }
-          return out;
-        },
+    requests: spec.kinds.map((kind, k) => ({
+      setupRequest: (req: any, context: { sentAt?: number }) => {
+        const n = counter.next++;
+        const headers: Record<string, string> = { api_access_token: kind.token(n) };
+        const out: any = { ...req, method: kind.method, path: kind.path(n), headers };
+        if (kind.body) {
+          headers['content-type'] = 'application/json';
+          out.body = JSON.stringify(kind.body(n));
+        }
+        if (mixed) context.sentAt = performance.now();
+        return out;
       },
-    ],
+      ...(mixed
+        ? {
+            onResponse: (_status: number, _body: string, context: { sentAt?: number }) => {
+              if (context.sentAt !== undefined) latencies[k].push(performance.now() - context.sentAt);
+            },
+          }
+        : {}),
+    })),
   });
   return {
+    ...(mixed ? { kinds: spec.kinds.map((kind, k) => kindFigures(kind.title, latencies[k], spec.durationS)) } : {}),
     reqPerSec: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -141,6 +172,13 @@ export function serverCpuPerRequest(before: ReturnType<typeof cpuTicks>, after: 
   if (!before || !after || requests === 0) return null;
   const serverTicks = after.machine - before.machine - (after.self - before.self);
   return (serverTicks * TICK_US) / requests;
+}
+
+/** A kind's figures from its latencies (ms) over a window of `durationS`. */
+export function kindFigures(title: string, latencies: number[], durationS: number): KindFigures {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN);
+  return { title, reqPerSec: sorted.length / durationS, p50: at(0.5), p99: at(0.99), requests: sorted.length };
 }
 
 /** The baseline's server CPU per request over the scenario's; null when either was not measured. */
@@ -191,6 +229,20 @@ export function summarizeRounds(
       timeouts: sum('timeouts'),
       non2xx: sum('non2xx'),
       serverCpuUs: medianOrNull(runs.map((f) => f.serverCpuUs)),
+      ...(runs[0]?.kinds
+        ? {
+            kinds: runs[0].kinds.map((kind, k) => {
+              const of = runs.map((f) => f.kinds![k]);
+              return {
+                title: kind.title,
+                reqPerSec: median(of.map((x) => x.reqPerSec)),
+                p50: median(of.map((x) => x.p50)),
+                p99: Math.max(...of.map((x) => x.p99)),
+                requests: of.reduce((n, x) => n + x.requests, 0),
+              };
+            }),
+          }
+        : {}),
     },
     ratio: median(runs.map((f, i) => f.reqPerSec / bases[i].reqPerSec)),
     baselineReqPerSec: median(bases.map((f) => f.reqPerSec)),
@@ -199,17 +251,19 @@ export function summarizeRounds(
   };
 }
 
-/** One request first: a scenario whose route is missing (or broken) is reported, not timed. */
+/** One request of each kind first: a scenario whose route is missing (or broken) is reported, not timed. */
 async function probe(url: string, scenario: Scenario, support: ScenarioSupport): Promise<string | null> {
   const n = 1_000_003;
-  const res = await fetch(url + scenario.path(support, n), {
-    method: scenario.method,
-    headers: { api_access_token: (scenario.token ?? ((s) => s.adminToken))(support, n), ...(scenario.body ? { 'content-type': 'application/json' } : {}) },
-    body: scenario.body ? JSON.stringify(scenario.body(support, n)) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 200 && res.status < 300) return null;
-  return `probe answered ${res.status}: ${text.slice(0, 120)}`;
+  for (const kind of requestKinds(scenario)) {
+    const res = await fetch(url + kind.path(support, n), {
+      method: kind.method,
+      headers: { api_access_token: (kind.token ?? ((s) => s.adminToken))(support, n), ...(kind.body ? { 'content-type': 'application/json' } : {}) },
+      body: kind.body ? JSON.stringify(kind.body(support, n)) : undefined,
+    });
+    const text = await res.text();
+    if (res.status < 200 || res.status >= 300) return `probe of ${kind.method} ${kind.title} answered ${res.status}: ${text.slice(0, 120)}`;
+  }
+  return null;
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -230,6 +284,7 @@ export function resultTable(run: RunResult): string {
     const p99 = `${fmt(s.p99)}${s.target ? ` (≤${s.target.p99} ${mark(s.pass?.p99)})` : ''}`;
     const cpu = s.serverCpuUs == null ? '–' : `${fmt(s.serverCpuUs, 1)} (${fmt(s.cpuRatio ?? undefined, 3)})`;
     lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} | ${ratio} | ${fmt(s.p50)} | ${p99} | ${(s.errors ?? 0) + (s.timeouts ?? 0)} / ${s.non2xx} | ${cpu} |`);
+    for (const k of s.kinds ?? []) lines.push(`| ↳ ${k.title} (in the mix) | ${fmt(k.reqPerSec)} | – | ${fmt(k.p50, 1)} | ${fmt(k.p99, 1)} | – | – |`);
   }
   const p = run.parley;
   lines.push('');
@@ -257,6 +312,10 @@ export function engineTable(sqlite: RunResult, postgres: RunResult): string {
     }
     const rel = p.ratio! / s.ratio!;
     lines.push(`| ${s.title} | ${fmt(s.reqPerSec)} (${fmt(s.ratio, 3)}) | ${fmt(p.reqPerSec)} (${fmt(p.ratio, 3)}) | ${fmt(rel, 2)} ${mark(rel >= 0.5)} | ${fmt(s.p99)} / ${fmt(p.p99)} |`);
+    for (const [k, sk] of (s.kinds ?? []).entries()) {
+      const pk = p.kinds?.[k];
+      if (pk) lines.push(`| ↳ ${sk.title} (in the mix) | ${fmt(sk.reqPerSec)} | ${fmt(pk.reqPerSec)} | ${fmt(pk.reqPerSec / sk.reqPerSec, 2)} | ${fmt(sk.p99, 1)} / ${fmt(pk.p99, 1)} |`);
+    }
   }
   return lines.join('\n');
 }
@@ -388,14 +447,18 @@ async function main(): Promise<void> {
     children.push(baseline);
 
     const profileToken = units[0].support.agentToken;
-    const baselineSpec = (d: number): LoadSpec => ({ url: baseline.url, connections, durationS: d, method: 'GET', path: () => '/api/v1/profile', token: () => profileToken });
+    const baselineSpec = (d: number): LoadSpec => ({
+      url: baseline.url,
+      connections,
+      durationS: d,
+      kinds: [{ title: 'baseline', method: 'GET', path: () => '/api/v1/profile', token: () => profileToken }],
+    });
     log(`Baseline: warm-up ${warmupS} s, then ${durationS} s…`);
     if (warmupS > 0) await load(baselineSpec(warmupS));
     const base = await load(baselineSpec(durationS));
     log(`  ${base.reqPerSec.toFixed(0)} req/s, p50 ${base.p50} ms, p99 ${base.p99} ms`);
 
     for (const scenario of scenarios) {
-      const token = scenario.token ?? ((s: ScenarioSupport) => s.adminToken);
       // Each scenario walks its own slice of the ids (support.firstRequest), so a scenario that
       // writes (the reply adds messages to the conversations it visits) does not change what a
       // later one reads: the messages scenario reads the dataset as generated.
@@ -414,10 +477,16 @@ async function main(): Promise<void> {
           url: unit.parley.url,
           connections,
           durationS: d,
-          method: scenario.method,
-          path: (i) => scenario.path(unit.support, i),
-          body: scenario.body ? (i) => scenario.body!(unit.support, i) : undefined,
-          token: (i) => token(unit.support, i),
+          kinds: requestKinds(scenario).map((kind) => {
+            const token = kind.token ?? ((s: ScenarioSupport) => s.adminToken);
+            return {
+              title: kind.title,
+              method: kind.method,
+              path: (i: number) => kind.path(unit.support, i),
+              body: kind.body ? (i: number) => kind.body!(unit.support, i) : undefined,
+              token: (i: number) => token(unit.support, i),
+            };
+          }),
         });
         running.push({ unit, spec, runs: [] });
       }
@@ -446,8 +515,9 @@ async function main(): Promise<void> {
           : { figures: runs[0], ratio: runs[0].reqPerSec / base.reqPerSec, baselineReqPerSec: base.reqPerSec, cpuRatio: cpuRatioOf(base, runs[0]), baselineServerCpuUs: base.serverCpuUs };
         const pass = scenario.target ? { ratio: ratio >= scenario.target.ratio, p99: figures.p99 <= scenario.target.p99 } : undefined;
         unit.results.push({ name: scenario.name, title: scenario.title, status: 'ran', ...figures, ratio, baselineReqPerSec: pairedBase, cpuRatio, baselineServerCpuUs, target: scenario.target, pass });
-        if (unit.engine === 'postgres' && scenario.method !== 'GET' && !scenario.readOnly) await vacuumPostgres(unit.target, log, `after ${scenario.name}, as autovacuum would`);
+        if (unit.engine === 'postgres' && writes(scenario)) await vacuumPostgres(unit.target, log, `after ${scenario.name}, as autovacuum would`);
         log(`  ${interleaved ? `${unit.engine}: ` : ''}${figures.reqPerSec.toFixed(0)} req/s (${ratio.toFixed(2)} of baseline ${pairedBase.toFixed(0)}), p50 ${figures.p50} ms, p99 ${figures.p99} ms, errors ${figures.errors + figures.timeouts}, non-2xx ${figures.non2xx}, server CPU ${fmt(figures.serverCpuUs ?? undefined)} µs/request (baseline ${fmt(baselineServerCpuUs ?? undefined)})`);
+        for (const k of figures.kinds ?? []) log(`    ${k.title}: ${k.reqPerSec.toFixed(0)} req/s, p50 ${fmt(k.p50, 1)} ms, p99 ${fmt(k.p99, 1)} ms`);
       }
     }
     clearInterval(sampler);

@@ -1,6 +1,7 @@
 /**
  * The benchmark's scenarios, as data. A new capability adds one entry:
  *   { name, title, method, path: (s, i) => '…', body?: (s, i) => ({…}), token?: (s, i) => '…', target? }
+ * and a mix of requests adds `alongside: [{ title, method, path, … }]` (each connection sends them in turn).
  * `i` is a per-scenario request counter, so requests spread over many ids.
  */
 import { inboxIndexOfDisplayId, type Manifest } from './generate.js';
@@ -15,18 +16,40 @@ export interface Target {
   p99: number;
 }
 
-export interface Scenario {
-  name: string;
+/** One request a scenario sends. */
+export interface RequestKind {
   title: string;
   method: Method;
   path: (s: ScenarioSupport, i: number) => string;
   body?: (s: ScenarioSupport, i: number) => unknown;
   /** Defaults to the administrator's token. */
   token?: (s: ScenarioSupport, i: number) => string;
+}
+
+export interface Scenario extends RequestKind {
+  name: string;
   target?: Target;
   /** A POST that writes nothing (a filter): the bench vacuums PostgreSQL after writing scenarios only. */
   readOnly?: boolean;
+  /**
+   * A mix: each connection sends the scenario's own request (titled `requestTitle`), then each of
+   * these, in turn. The scenario's figures are the mix's; each kind's throughput and latency are
+   * reported beside them (reads measured while writes commit, say).
+   */
+  alongside?: RequestKind[];
+  /** The scenario's own request's title in a mix (the scenario's title names the mix). */
+  requestTitle?: string;
 }
+
+/** The requests a scenario's connections send in turn: its own, then any it mixes in. */
+export function requestKinds(scenario: Scenario): RequestKind[] {
+  const { method, path, body, token } = scenario;
+  const own: RequestKind = { title: scenario.requestTitle ?? scenario.title, method, path, body, token };
+  return [own, ...(scenario.alongside ?? [])];
+}
+
+/** Whether a scenario writes (the bench vacuums PostgreSQL after it, as autovacuum would). */
+export const writes = (scenario: Scenario): boolean => !scenario.readOnly && requestKinds(scenario).some((k) => k.method !== 'GET');
 
 /** What scenario builders draw ids and tokens from. */
 export class ScenarioSupport {
@@ -167,5 +190,25 @@ export const SCENARIOS: Scenario[] = [
     method: 'PUT',
     path: (s, i) => `${s.account}/contacts/${s.contactId(i)}`,
     body: (_s, i) => ({ name: `Bench Contact ${i}`, additional_attributes: { company_name: `Company ${i % 100}` } }),
+  },
+  {
+    // Reads beside writes: on SQLite a read that runs while a group of writes is open waits for its
+    // commit (db/group-commit.ts). No target of issue 5's; the read's p99 here against the
+    // messages scenario's says what the writes cost the reads.
+    name: 'reply_and_read',
+    title: 'reply, then read a conversation (each connection alternates)',
+    requestTitle: 'POST …/conversations/{id}/messages',
+    method: 'POST',
+    path: (s, i) => `${s.account}/conversations/${s.displayId(i)}/messages`,
+    body: (_s, i) => ({ content: `Noted, thank you (bench ${i})`, message_type: 'outgoing', private: false }),
+    token: (s, i) => s.memberTokenFor(s.displayId(i)),
+    alongside: [
+      {
+        title: 'GET …/conversations/{id}/messages',
+        method: 'GET',
+        path: (s, i) => `${s.account}/conversations/${s.displayId(i)}/messages`,
+        token: (s, i) => s.memberTokenFor(s.displayId(i)),
+      },
+    ],
   },
 ];

@@ -14,7 +14,7 @@ import SQLite from 'better-sqlite3';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ensureDataset, SCALE_NAMES, type Scale } from './generate.js';
-import { SCENARIOS, ScenarioSupport } from './scenarios.js';
+import { requestKinds, SCENARIOS, ScenarioSupport } from './scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -72,12 +72,15 @@ proto.prepare = function (this: unknown, source: string) {
 const config = loadConfig({ ...process.env, DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' });
 const { app } = await buildApp(config, { logger: false });
 const support = new ScenarioSupport(manifest);
+// A mix sends its kinds in turn, as each of the load tool's connections does.
+const kinds = requestKinds(scenario);
 const send = async (i: number) => {
+  const kind = kinds[i % kinds.length];
   const res = await app.inject({
-    method: scenario.method,
-    url: scenario.path(support, i),
-    headers: { api_access_token: (scenario.token ?? ((s: ScenarioSupport) => s.adminToken))(support, i), ...(scenario.body ? { 'content-type': 'application/json' } : {}) },
-    payload: scenario.body ? JSON.stringify(scenario.body(support, i)) : undefined,
+    method: kind.method,
+    url: kind.path(support, i),
+    headers: { api_access_token: (kind.token ?? ((s: ScenarioSupport) => s.adminToken))(support, i), ...(kind.body ? { 'content-type': 'application/json' } : {}) },
+    payload: kind.body ? JSON.stringify(kind.body(support, i)) : undefined,
   });
   if (res.statusCode >= 300) throw new Error(`${scenario.name} answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
 };
