@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { Engine } from '../src/config.js';
 import { BENCH_DIR, DATA_DIR, SCALE_NAMES, ensureDataset, runCopy, targetEnv, vacuumPostgres, warmDataset, type Scale } from './generate.js';
-import { requestKinds, SCENARIOS, ScenarioSupport, writes, type Scenario, type Target } from './scenarios.js';
+import { buildRequest, requestKinds, SCENARIOS, ScenarioSupport, writes, type BuiltRequest, type Scenario, type Target } from './scenarios.js';
 import { freePort, readMemory, sleep, startBaseline, startParley, type Child } from './server.js';
 
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -83,13 +83,10 @@ export interface RunResult {
   scenarios: ScenarioResult[];
 }
 
-/** One kind of request a load sends, its ids drawn from the request counter. */
+/** One kind of request a load sends: request `i` of it, `i` drawn from the request counter. */
 export interface RequestSpec {
   title: string;
-  method: string;
-  path: (i: number) => string;
-  body?: (i: number) => unknown;
-  token: (i: number) => string;
+  request: (i: number) => BuiltRequest;
 }
 
 export interface LoadSpec {
@@ -136,13 +133,7 @@ export async function load(spec: LoadSpec): Promise<LoadFigures> {
     duration: spec.durationS,
     requests: spec.kinds.map((kind, k) => ({
       setupRequest: (req: any, context: { sentAt?: number }) => {
-        const n = counter.next++;
-        const headers: Record<string, string> = { api_access_token: kind.token(n) };
-        const out: any = { ...req, method: kind.method, path: kind.path(n), headers };
-        if (kind.body) {
-          headers['content-type'] = 'application/json';
-          out.body = JSON.stringify(kind.body(n));
-        }
+        const out = { ...req, ...kind.request(counter.next++) };
         if (mixed) context.sentAt = performance.now();
         return out;
       },
@@ -255,13 +246,10 @@ export function summarizeRounds(
 async function probe(url: string, scenario: Scenario, support: ScenarioSupport): Promise<string | null> {
   const n = 1_000_003;
   for (const kind of requestKinds(scenario)) {
-    const res = await fetch(url + kind.path(support, n), {
-      method: kind.method,
-      headers: { api_access_token: (kind.token ?? ((s) => s.adminToken))(support, n), ...(kind.body ? { 'content-type': 'application/json' } : {}) },
-      body: kind.body ? JSON.stringify(kind.body(support, n)) : undefined,
-    });
+    const { method, path, headers, body } = buildRequest(kind, support, n);
+    const res = await fetch(url + path, { method, headers, body });
     const text = await res.text();
-    if (res.status < 200 || res.status >= 300) return `probe of ${kind.method} ${kind.title} answered ${res.status}: ${text.slice(0, 120)}`;
+    if (res.status < 200 || res.status >= 300) return `probe of ${kind.title} answered ${res.status}: ${text.slice(0, 120)}`;
   }
   return null;
 }
@@ -451,7 +439,7 @@ async function main(): Promise<void> {
       url: baseline.url,
       connections,
       durationS: d,
-      kinds: [{ title: 'baseline', method: 'GET', path: () => '/api/v1/profile', token: () => profileToken }],
+      kinds: [{ title: 'baseline', request: () => ({ method: 'GET', path: '/api/v1/profile', headers: { api_access_token: profileToken } }) }],
     });
     log(`Baseline: warm-up ${warmupS} s, then ${durationS} s…`);
     if (warmupS > 0) await load(baselineSpec(warmupS));
@@ -477,16 +465,7 @@ async function main(): Promise<void> {
           url: unit.parley.url,
           connections,
           durationS: d,
-          kinds: requestKinds(scenario).map((kind) => {
-            const token = kind.token ?? ((s: ScenarioSupport) => s.adminToken);
-            return {
-              title: kind.title,
-              method: kind.method,
-              path: (i: number) => kind.path(unit.support, i),
-              body: kind.body ? (i: number) => kind.body!(unit.support, i) : undefined,
-              token: (i: number) => token(unit.support, i),
-            };
-          }),
+          kinds: requestKinds(scenario).map((kind) => ({ title: kind.title, request: (i: number) => buildRequest(kind, unit.support, i) })),
         });
         running.push({ unit, spec, runs: [] });
       }

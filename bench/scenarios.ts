@@ -48,6 +48,24 @@ export function requestKinds(scenario: Scenario): RequestKind[] {
   return [own, ...(scenario.alongside ?? [])];
 }
 
+/** Request `i` of a kind as it is sent: the token, and a JSON body with its content type. */
+export interface BuiltRequest {
+  method: Method;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export function buildRequest(kind: RequestKind, s: ScenarioSupport, i: number): BuiltRequest {
+  const headers: Record<string, string> = { api_access_token: (kind.token ?? ((x: ScenarioSupport) => x.adminToken))(s, i) };
+  const request: BuiltRequest = { method: kind.method, path: kind.path(s, i), headers };
+  if (kind.body) {
+    headers['content-type'] = 'application/json';
+    request.body = JSON.stringify(kind.body(s, i));
+  }
+  return request;
+}
+
 /** Whether a scenario writes (the bench vacuums PostgreSQL after it, as autovacuum would). */
 export const writes = (scenario: Scenario): boolean => !scenario.readOnly && requestKinds(scenario).some((k) => k.method !== 'GET');
 

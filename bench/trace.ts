@@ -14,7 +14,7 @@ import SQLite from 'better-sqlite3';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ensureDataset, SCALE_NAMES, type Scale } from './generate.js';
-import { requestKinds, SCENARIOS, ScenarioSupport } from './scenarios.js';
+import { buildRequest, requestKinds, SCENARIOS, ScenarioSupport } from './scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -75,13 +75,8 @@ const support = new ScenarioSupport(manifest);
 // A mix sends its kinds in turn, as each of the load tool's connections does.
 const kinds = requestKinds(scenario);
 const send = async (i: number) => {
-  const kind = kinds[i % kinds.length];
-  const res = await app.inject({
-    method: kind.method,
-    url: kind.path(support, i),
-    headers: { api_access_token: (kind.token ?? ((s: ScenarioSupport) => s.adminToken))(support, i), ...(kind.body ? { 'content-type': 'application/json' } : {}) },
-    payload: kind.body ? JSON.stringify(kind.body(support, i)) : undefined,
-  });
+  const { method, path, headers, body } = buildRequest(kinds[i % kinds.length], support, i);
+  const res = await app.inject({ method, url: path, headers, payload: body });
   if (res.statusCode >= 300) throw new Error(`${scenario.name} answered ${res.statusCode}: ${res.body.slice(0, 200)}`);
 };
 try {

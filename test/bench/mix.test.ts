@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kindFigures, load, summarizeRounds, type LoadFigures } from '../../bench/run.js';
-import { requestKinds, SCENARIOS, writes } from '../../bench/scenarios.js';
+import { buildRequest, requestKinds, SCENARIOS, ScenarioSupport, writes } from '../../bench/scenarios.js';
+import type { Manifest } from '../../bench/generate.js';
 
 // A mixed scenario (Scenario.alongside): each connection sends its kinds of request in turn, and
 // each kind is timed on its own beside the mix's figures.
@@ -18,6 +19,24 @@ test('bench mix: the scenario lists its own request first, then the ones it mixe
     ],
   );
   assert.deepEqual(requestKinds(byName('messages')).map((k) => k.title), ['GET …/conversations/{id}/messages']);
+  // Request i of each kind, as the load tool, the probe and the trace send it.
+  const support = new ScenarioSupport({
+    accountId: 1,
+    counts: { conversations: 1_000, contacts: 10 },
+    inboxIds: [1],
+    agents: [{ token: 'agent', inboxIds: [1] }],
+    admin: { token: 'admin' },
+    spec: { inboxes: 1, contacts: 10 },
+  } as unknown as Manifest);
+  const [reply, read] = requestKinds(mix).map((kind) => buildRequest(kind, support, 3));
+  assert.equal(reply.method, 'POST');
+  assert.equal(reply.headers['content-type'], 'application/json');
+  assert.match(JSON.parse(reply.body!).content, /bench 3\)$/);
+  assert.deepEqual([read.method, read.body, read.headers['content-type']], ['GET', undefined, undefined]);
+  // Same i, same conversation: the read asks for the messages the reply was posted to, as the same agent.
+  assert.equal(read.path, reply.path);
+  assert.deepEqual([reply.headers.api_access_token, read.headers.api_access_token], ['agent', 'agent']);
+  assert.equal(buildRequest(requestKinds(byName('meta'))[0], support, 0).headers.api_access_token, 'admin');
   // PostgreSQL is vacuumed after a scenario that writes: a mix with a POST does, a filter POST does not.
   assert.equal(writes(mix), true);
   assert.equal(writes(byName('agent_reply')), true);
@@ -71,8 +90,8 @@ test('bench mix: each connection sends the kinds in turn, and every answer is ti
       connections: 2,
       durationS: 1,
       kinds: [
-        { title: 'write', method: 'POST', path: (i) => `/w/${i}`, body: (i) => ({ i }), token: () => 't' },
-        { title: 'read', method: 'GET', path: (i) => `/r/${i}`, token: () => 't' },
+        { title: 'write', request: (i) => ({ method: 'POST', path: `/w/${i}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) }) },
+        { title: 'read', request: (i) => ({ method: 'GET', path: `/r/${i}`, headers: {} }) },
       ],
     });
     const served = [...bySocket.values()];
