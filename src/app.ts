@@ -71,8 +71,8 @@ export async function buildApp(
     keepAliveTimeout: config.keepAliveMs,
     // Node checks request/header deadlines on this interval (30 s by default): check every second
     // so a client that trickles its headers is cut off on time.
-    serverFactory: (handler) =>
-      createServer(
+    serverFactory: (handler) => {
+      const server = createServer(
         {
           connectionsCheckingInterval: 1000,
           requestTimeout: config.requestTimeoutMs,
@@ -80,9 +80,13 @@ export async function buildApp(
           keepAliveTimeout: config.keepAliveMs,
         },
         handler,
-      ),
+      );
+      // A cap on open sockets, so a flood of idle clients cannot exhaust file descriptors.
+      server.maxConnections = config.maxConnections;
+      return server;
+    },
     maxRequestsPerSocket: 0,
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    trustProxy: config.trustProxy,
     ajv: AJV_OPTIONS,
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();

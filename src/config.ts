@@ -25,6 +25,10 @@ export interface Config {
   /** Whole-request deadline (slow clients get 408); idle keep-alive sockets close after keepAliveMs. */
   requestTimeoutMs: number;
   keepAliveMs: number;
+  /** Open sockets per process: a connection beyond it is closed at once. */
+  maxConnections: number;
+  /** Honour X-Forwarded-For (behind a load balancer). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -35,12 +39,20 @@ export class ConfigError extends Error {}
  */
 export const DEFAULT_SQLITE_CACHE_MB = 128;
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be ${min === 0 ? 'a non-negative' : `an`} integer${min > 0 ? ` of at least ${min}` : ''}, got "${raw}"`);
   return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 /** Reads the environment once, validating every value, so a bad setting fails at start, not mid-request. */
@@ -77,5 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInRateLimit: int(env, 'SIGN_IN_RATE_LIMIT', 10),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000),
     keepAliveMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 10_000, 1),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
   };
 }

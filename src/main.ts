@@ -54,8 +54,6 @@ async function start(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
-  // A cap on open sockets so a flood of idle clients cannot exhaust file descriptors.
-  app.server.maxConnections = Number(process.env.MAX_CONNECTIONS ?? 10_000);
 }
 
 async function main(argv: string[]): Promise<number> {

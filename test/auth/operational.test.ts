@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import AjvCompiler from '@fastify/ajv-compiler';
 import { AJV_OPTIONS } from '../../src/app.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { ENGINE, startTestApp } from '../helpers.js';
 
 describe('operational basics', () => {
@@ -132,6 +133,82 @@ describe('slow clients', () => {
       assert.match(received, /^HTTP\/1\.1 408/);
     } finally {
       await t.close();
+    }
+  });
+
+  it('caps open sockets at MAX_CONNECTIONS: one more is closed at once, and a freed place serves again', async () => {
+    const net = await import('node:net');
+    const t = await startTestApp({ MAX_CONNECTIONS: '2' });
+    try {
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = Number(new URL(address).port);
+      // A raw keep-alive socket that has been answered once: the server holds it open.
+      const open = async () => {
+        const socket = net.connect(port, '127.0.0.1');
+        let received = '';
+        socket.on('data', (d) => (received += d));
+        const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+        socket.on('error', () => undefined);
+        socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+        return { socket, closed, answered: () => received.startsWith('HTTP/1.1 200') };
+      };
+      const held = [await open(), await open()];
+      for (let i = 0; i < 100 && !held.every((h) => h.answered()); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(held.every((h) => h.answered()), 'the first two connections are served');
+
+      const third = await open();
+      const outcome = await Promise.race([third.closed, new Promise<string>((r) => setTimeout(() => r('still open'), 3000))]);
+      third.socket.destroy();
+      assert.equal(outcome, '', 'the third connection is closed without an answer');
+
+      held[0].socket.destroy();
+      await held[0].closed;
+      let count = 2;
+      for (let i = 0; i < 100 && count > 1; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        count = await new Promise<number>((resolve, reject) => t.app.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+      }
+      const again = await open();
+      for (let i = 0; i < 100 && !again.answered(); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(again.answered(), 'a connection is served once one has left');
+      for (const h of [held[1], again]) h.socket.destroy();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('validates MAX_CONNECTIONS and TRUST_PROXY at start, and honours X-Forwarded-For only when trusted', async () => {
+    assert.equal(loadConfig({}).maxConnections, 10_000);
+    assert.equal(loadConfig({ MAX_CONNECTIONS: '50' }).maxConnections, 50);
+    for (const bad of ['0', 'many', '-1', '1.5']) {
+      assert.throws(() => loadConfig({ MAX_CONNECTIONS: bad }), (e: Error) => e instanceof ConfigError && /MAX_CONNECTIONS/.test(e.message), bad);
+    }
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, true);
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'yes' }), (e: Error) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message));
+
+    // The sign-in rate limit counts per client address: behind a trusted proxy, the forwarded one.
+    // Addresses of this run only (with Redis the counters outlive the app).
+    const [a, b] = [Math.floor(Math.random() * 250) + 1, Math.floor(Math.random() * 250) + 1];
+    for (const trusted of [true, false]) {
+      const t = await startTestApp({ TRUST_PROXY: String(trusted), SIGN_IN_RATE_LIMIT: '2' });
+      try {
+        const signIn = (client: string) =>
+          t.request({
+            method: 'POST',
+            url: '/auth/sign_in',
+            payload: { email: 'nobody@example.com', password: 'x' },
+            remoteAddress: `192.168.${trusted ? a : b}.${trusted ? b : a}`,
+            headers: { 'x-forwarded-for': client },
+          });
+        const statuses = [];
+        for (const client of [`10.${a}.${b}.1`, `10.${a}.${b}.1`, `10.${a}.${b}.1`, `10.${a}.${b}.2`]) statuses.push((await signIn(client)).statusCode);
+        assert.deepEqual(statuses, trusted ? [401, 401, 429, 401] : [401, 401, 429, 429], `TRUST_PROXY=${trusted}`);
+      } finally {
+        await t.close();
+      }
     }
   });
 });
