@@ -12,6 +12,10 @@ export interface Config {
   pgSchema?: string;
   /** SQLite's page cache, in MiB: pages read more than once are served from process memory. */
   sqliteCacheMb?: number;
+  /** PostgreSQL connections per process. */
+  pgPoolSize?: number;
+  /** PostgreSQL: send queries without waiting for the previous answer (db/pg-pipeline.ts). */
+  pgPipeline?: boolean;
   redisUrl?: string;
   logLevel: string;
   corsOrigins: string[] | boolean;
@@ -77,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     pgSchema: env.PARLEY_PG_SCHEMA || undefined,
     sqliteCacheMb: int(env, 'SQLITE_CACHE_MB', DEFAULT_SQLITE_CACHE_MB),
+    pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1),
+    pgPipeline: bool(env, 'PG_PIPELINE', true),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     corsOrigins: cors === undefined || cors === '' ? false : cors === '*' ? true : cors.split(',').map((s) => s.trim()),

@@ -38,14 +38,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb'>): Store {
+export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSchema' | 'sqliteCacheMb' | 'pgPoolSize' | 'pgPipeline'>): Store {
   if (config.engine === 'postgres') {
     // Queries are sent without waiting for the previous answer (db/pg-pipeline.ts); PG_PIPELINE=0
     // sends one at a time per connection, as Kysely's own driver does (for a proxy that cannot take it).
-    const pipeline = process.env.PG_PIPELINE !== '0';
+    const pipeline = config.pgPipeline ?? true;
     const pool = new (loadPg().Pool)({
       connectionString: config.databaseUrl,
-      max: Number(process.env.PG_POOL_SIZE ?? 10),
+      max: config.pgPoolSize ?? 10,
       pipeline,
       ...(config.pgSchema ? { options: `-c search_path=${config.pgSchema}` } : {}),
     });

@@ -177,6 +177,14 @@ describe('slow clients', () => {
     }
   });
 
+  it('validates PG_POOL_SIZE and PG_PIPELINE at start', () => {
+    assert.deepEqual([loadConfig({}).pgPoolSize, loadConfig({}).pgPipeline], [10, true]);
+    assert.deepEqual([loadConfig({ PG_POOL_SIZE: '4', PG_PIPELINE: '0' }).pgPoolSize, loadConfig({ PG_PIPELINE: '0' }).pgPipeline], [4, false]);
+    for (const [name, bad] of [['PG_POOL_SIZE', '0'], ['PG_POOL_SIZE', 'ten'], ['PG_PIPELINE', 'off']]) {
+      assert.throws(() => loadConfig({ [name]: bad }), (e: Error) => e instanceof ConfigError && e.message.startsWith(name), `${name}=${bad}`);
+    }
+  });
+
   it('validates MAX_CONNECTIONS and TRUST_PROXY at start, and honours X-Forwarded-For only when trusted', async () => {
     assert.equal(loadConfig({}).maxConnections, 10_000);
     assert.equal(loadConfig({ MAX_CONNECTIONS: '50' }).maxConnections, 50);
