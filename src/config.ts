@@ -47,7 +47,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be ${min === 0 ? 'a non-negative' : `an`} integer${min > 0 ? ` of at least ${min}` : ''}, got "${raw}"`);
+  const expected = min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`;
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be ${expected}, got "${raw}"`);
   return n;
 }
 
