@@ -112,11 +112,25 @@ export function postgresUrl(): string {
   return url;
 }
 
+/**
+ * A PostgreSQL URL's parts around its database name. Not `new URL`: a URL to a Unix socket has no
+ * host (`postgres://postgres@/test?host=/var/run/postgresql`), which WHATWG URL parsing refuses.
+ */
+const PG_URL = /^(postgres(?:ql)?:\/\/[^/?#]*)(?:\/([^?#]*))?(.*)$/;
+
+function pgUrlParts(url: string): { server: string; database: string; rest: string } {
+  const m = PG_URL.exec(url);
+  if (!m) throw new Error(`not a PostgreSQL URL: ${url}`);
+  return { server: m[1], database: decodeURIComponent(m[2] ?? ''), rest: m[3] };
+}
+
+/** The database a PostgreSQL URL names. */
+export const databaseOf = (url: string): string => pgUrlParts(url).database;
+
 /** The same server and credentials, another database. */
 export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
+  const { server, rest } = pgUrlParts(url);
+  return `${server}/${encodeURIComponent(database)}${rest}`;
 }
 
 /** Runs `work` on a connection to the maintenance database of `url`'s server (creating and dropping databases). */
@@ -132,7 +146,7 @@ async function onServer(url: string, work: (client: pg.Client) => Promise<void>)
 
 /** Drops (when asked) and creates a database on the server of `url`. */
 export async function recreatePgDatabase(url: string, options: { drop: boolean }): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
+  const name = databaseOf(url);
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`refusing to manage database "${name}"`);
   await onServer(url, async (client) => {
     if (options.drop) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -142,7 +156,7 @@ export async function recreatePgDatabase(url: string, options: { drop: boolean }
 }
 
 export async function dropPgDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
+  const name = databaseOf(url);
   if (!/^parley_(bench|chaos)_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop database "${name}"`);
   await onServer(url, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -745,7 +759,7 @@ export async function runCopy(target: Target, log: (line: string) => void): Prom
     log(`  fresh copy of the dataset for this run  ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { target: { engine: 'sqlite', databaseUrl: file }, drop: async () => remove() };
   }
-  const source = new URL(target.databaseUrl).pathname.slice(1);
+  const source = databaseOf(target.databaseUrl);
   const copy = `${source}_run`;
   if (!/^parley_bench_[a-z0-9_]+$/.test(copy)) throw new Error(`refusing to manage database "${copy}"`);
   await onServer(target.databaseUrl, async (client) => {

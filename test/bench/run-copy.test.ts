@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { ENGINE } from '../helpers.js';
 import { openStore } from '../../src/db/connection.js';
-import { dropPgDatabase, postgresUrl, recreatePgDatabase, runCopy, withDatabase, type Target } from '../../bench/generate.js';
+import { databaseOf, dropPgDatabase, postgresUrl, recreatePgDatabase, runCopy, withDatabase, type Target } from '../../bench/generate.js';
 
 /** Rows of `marks` in a target, opened the way the bench's server opens it. */
 async function marks(target: Target): Promise<number[]> {
@@ -60,4 +60,19 @@ test(`bench run copy: writes into it leave the cached dataset as it was, and dro
   } finally {
     await cleanup();
   }
+});
+
+// The bench manages databases on the server of DATABASE_URL, which may name a Unix socket and no host.
+test('bench PostgreSQL URLs: another database on the same server, with a host or a socket', () => {
+  const cases: [string, string, string][] = [
+    ['postgres://postgres@127.0.0.1:5432/test', 'test', 'postgres://postgres@127.0.0.1:5432/parley_bench_medium'],
+    ['postgres://postgres@/test?host=/var/run/postgresql', 'test', 'postgres://postgres@/parley_bench_medium?host=/var/run/postgresql'],
+    ['postgresql://u:p%2Fw@db.example:6432/app?sslmode=require', 'app', 'postgresql://u:p%2Fw@db.example:6432/parley_bench_medium?sslmode=require'],
+    ['postgres://postgres@localhost', '', 'postgres://postgres@localhost/parley_bench_medium'],
+  ];
+  for (const [url, database, other] of cases) {
+    assert.equal(databaseOf(url), database, url);
+    assert.equal(withDatabase(url, 'parley_bench_medium'), other, url);
+  }
+  assert.throws(() => withDatabase('sqlite:/tmp/x', 'y'), /not a PostgreSQL URL/);
 });
