@@ -60,6 +60,17 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+export const DEFAULT_MESSAGES_PER_MINUTE = 200;
+
+/**
+ * Chatwoot's `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (Limits), default 200. The messages module
+ * reads it when it loads (it is compiled into the message create's statements); a bad value stops
+ * the start here, in loadConfig.
+ */
+export function messagesPerMinuteLimit(env: NodeJS.ProcessEnv = process.env): number {
+  return int(env, 'CONVERSATION_MESSAGE_PER_MINUTE_LIMIT', DEFAULT_MESSAGES_PER_MINUTE, 1);
+}
+
 /** Reads the environment once, validating every value, so a bad setting fails at start, not mid-request. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rawUrl = env.DATABASE_URL ?? '';
@@ -75,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const cors = env.CORS_ORIGINS;
   const port = int(env, 'PORT', 3000);
+  // Checked here with the rest; the messages module reads it when it loads (messagesPerMinuteLimit).
+  messagesPerMinuteLimit(env);
   return {
     port,
     host: env.HOST ?? '0.0.0.0',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import AjvCompiler from '@fastify/ajv-compiler';
 import { AJV_OPTIONS } from '../../src/app.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, messagesPerMinuteLimit } from '../../src/config.js';
 import { ENGINE, startTestApp } from '../helpers.js';
 
 describe('operational basics', () => {
@@ -174,6 +174,14 @@ describe('slow clients', () => {
       for (const h of [held[1], again]) h.socket.destroy();
     } finally {
       await t.close();
+    }
+  });
+
+  it('validates CONVERSATION_MESSAGE_PER_MINUTE_LIMIT at start (Chatwoot\'s flood limit, default 200)', () => {
+    assert.equal(messagesPerMinuteLimit({}), 200);
+    assert.equal(messagesPerMinuteLimit({ CONVERSATION_MESSAGE_PER_MINUTE_LIMIT: '30' }), 30);
+    for (const bad of ['0', 'lots', '2.5']) {
+      assert.throws(() => loadConfig({ CONVERSATION_MESSAGE_PER_MINUTE_LIMIT: bad }), (e: Error) => e instanceof ConfigError && /CONVERSATION_MESSAGE_PER_MINUTE_LIMIT/.test(e.message), bad);
     }
   });
 

@@ -1,4 +1,5 @@
 import type { AppContext, Db } from '../../context.js';
+import { DEFAULT_MESSAGES_PER_MINUTE, messagesPerMinuteLimit } from '../../config.js';
 import { isPlainObject, parseJson, toJson, type JsonObject } from '../../db/json.js';
 import type { Database, Row, RowUpdate } from '../../db/types.js';
 import { now } from '../../db/time.js';
@@ -49,10 +50,13 @@ export const DELETED_MESSAGE_CONTENT = 'This message was deleted';
 export const MAX_CONTENT_LENGTH = 150_000;
 /** Message::NUMBER_OF_PERMITTED_ATTACHMENTS */
 export const MAX_ATTACHMENTS = 15;
-/** Limits.conversation_message_per_minute_limit */
+/** Limits.conversation_message_per_minute_limit (a bad value stops the start in loadConfig before any message is made). */
 const MESSAGES_PER_MINUTE = (() => {
-  const n = Number(process.env.CONVERSATION_MESSAGE_PER_MINUTE_LIMIT ?? '200');
-  return Number.isInteger(n) && n > 0 ? n : 200;
+  try {
+    return messagesPerMinuteLimit();
+  } catch {
+    return DEFAULT_MESSAGES_PER_MINUTE;
+  }
 })();
 
 // ---- who acts and who sends ----
