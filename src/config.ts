@@ -61,6 +61,8 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 }
 
 export const DEFAULT_MESSAGES_PER_MINUTE = 200;
+/** PostgreSQL connections per process unless PG_POOL_SIZE says otherwise. */
+export const DEFAULT_PG_POOL_SIZE = 10;
 
 /**
  * Chatwoot's `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (Limits), default 200. The messages module
@@ -95,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     pgSchema: env.PARLEY_PG_SCHEMA || undefined,
     sqliteCacheMb: int(env, 'SQLITE_CACHE_MB', DEFAULT_SQLITE_CACHE_MB),
-    pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1),
+    pgPoolSize: int(env, 'PG_POOL_SIZE', DEFAULT_PG_POOL_SIZE, 1),
     pgPipeline: bool(env, 'PG_PIPELINE', true),
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -16,7 +16,7 @@ import {
   type OperationNode,
   type SelectModifierNode,
 } from 'kysely';
-import { DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
+import { DEFAULT_PG_POOL_SIZE, DEFAULT_SQLITE_CACHE_MB, type Config, type Engine } from '../config.js';
 import type { Database } from './types.js';
 import { startCheckpointer, WAL_PAGES_BOUND } from './checkpointer.js';
 import { CommitProbe } from './commit-probe.js';
@@ -45,7 +45,7 @@ export function openStore(config: Pick<Config, 'engine' | 'databaseUrl' | 'pgSch
     const pipeline = config.pgPipeline ?? true;
     const pool = new (loadPg().Pool)({
       connectionString: config.databaseUrl,
-      max: config.pgPoolSize ?? 10,
+      max: config.pgPoolSize ?? DEFAULT_PG_POOL_SIZE,
       pipeline,
       ...(config.pgSchema ? { options: `-c search_path=${config.pgSchema}` } : {}),
     });
