@@ -33,6 +33,8 @@ export interface Config {
   maxConnections: number;
   /** Honour X-Forwarded-For (behind a load balancer). */
   trustProxy: boolean;
+  /** How often snoozed conversations whose time has passed are opened again (ms); 0: never. */
+  snoozeSweepMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -113,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000),
     maxConnections: int(env, 'MAX_CONNECTIONS', 10_000, 1),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    snoozeSweepMs: int(env, 'SNOOZE_SWEEP_MS', 30_000),
   };
 }

@@ -88,8 +88,8 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const db = () => ctx.db;
 
   // ReopenSnoozedConversationsJob: snoozed conversations open again once their time has passed.
-  const sweepMs = Number(process.env.SNOOZE_SWEEP_MS ?? 30_000);
-  if (Number.isFinite(sweepMs) && sweepMs > 0) {
+  const sweepMs = ctx.config.snoozeSweepMs;
+  if (sweepMs > 0) {
     let running = false;
     const timer = setInterval(() => {
       if (running) return;

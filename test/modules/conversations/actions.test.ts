@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp, type TestUser } from '../../helpers.js';
 import type { Row } from '../../../src/db/types.js';
+import { loadConfig } from '../../../src/config.js';
 import { typingEvents, type TypingEvent } from '../../../src/modules/conversations/service.js';
 import { activityContents, createConversation, makeContact, makeInbox, makeTeam } from './fixtures.js';
 
@@ -87,6 +88,30 @@ describe('conversation actions and their activity messages', () => {
     const show = await t.request({ method: 'GET', url: url(id), token: admin.token });
     assert.equal(show.json().status, 'open');
     assert.equal(show.json().snoozed_until, null);
+  });
+
+  test('the sweep runs on its own every SNOOZE_SWEEP_MS', async () => {
+    const own = await startTestApp({ SNOOZE_SWEEP_MS: '100' });
+    try {
+      const seed = await own.seedAccount();
+      const box = await makeInbox(own, seed.account.id, {});
+      const who = await makeContact(own, seed.account.id, { name: 'Dora' });
+      const id = (await createConversation(own, seed.account.id, seed.admin, { inbox_id: box.id, contact_id: who.id })).id as number;
+      const path = `/api/v1/accounts/${seed.account.id}/conversations/${id}`;
+      const until = Math.floor(Date.now() / 1000) + 1;
+      const snoozed = await own.request({ method: 'POST', url: `${path}/toggle_status`, token: seed.admin.token, payload: { status: 'snoozed', snoozed_until: until } });
+      assert.equal(snoozed.json().payload.current_status, 'snoozed');
+      let status = 'snoozed';
+      for (let i = 0; i < 50 && status !== 'open'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await own.request({ method: 'GET', url: path, token: seed.admin.token })).json().status;
+      }
+      assert.equal(status, 'open', 'opened again by the sweep, with no call to it');
+    } finally {
+      await own.close();
+    }
+    assert.throws(() => loadConfig({ SNOOZE_SWEEP_MS: 'often' }), /SNOOZE_SWEEP_MS/);
+    assert.equal(loadConfig({ SNOOZE_SWEEP_MS: '0' }).snoozeSweepMs, 0);
   });
 
   test('toggle_priority: set, change, remove with Chatwoot\'s wording', async () => {
