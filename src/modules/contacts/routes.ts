@@ -23,7 +23,6 @@ import {
   ContactInboxBody,
   DestroyCustomAttributesBody,
   FilterBody,
-  LabelsBody,
   ListQuery,
   MergeBody,
   NoteBody,
@@ -51,6 +50,8 @@ import {
   updateNote,
   type ContactInput,
 } from './service.js';
+import { LabelsBody } from '../labels/schemas.js';
+import { permittedLabels } from '../labels/taggings.js';
 
 const CONTACT_FIELDS = ['name', 'email', 'phone_number', 'identifier', 'avatar_url', 'blocked', 'additional_attributes', 'custom_attributes'] as const;
 
@@ -231,9 +232,7 @@ export const contactsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/contacts/:id/labels', { schema: { params: ContactIdParams, body: LabelsBody } }, async (request) => {
     const contact = await findContact(ctx.db, currentAccount(request).id, request.params.id);
-    const raw = request.body?.labels;
-    const labels = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
-    return { payload: await setContactLabels(ctx.db, contact, labels) };
+    return { payload: await setContactLabels(ctx.db, contact, permittedLabels(request.body?.labels)) };
   });
 
   // ---- notes ----

@@ -56,10 +56,6 @@ export const ContactInboxBody = Type.Object({
   hmac_verified: Type.Optional(looseBoolean),
 });
 
-export const LabelsBody = Type.Object({
-  labels: Type.Optional(Type.Unsafe<unknown[] | string | null>({ type: ['array', 'string', 'null'] })),
-});
-
 const NoteFields = Type.Object({ content: Type.Optional(nullableString) });
 export const NoteBody = Type.Composite([NoteFields, Type.Object({ note: Type.Optional(NoteFields) })]);
 

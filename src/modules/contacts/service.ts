@@ -8,6 +8,7 @@ import { castBoolean, recordId } from '../../lib/params.js';
 import { secureToken, uuid } from '../../lib/random.js';
 import { isPresent } from '../../realtime/presence.js';
 import { validateCustomAttributeValues } from '../custom-attributes/service.js';
+import { replaceTaggings } from '../labels/taggings.js';
 import type { ContactInboxRow, ContactRow, InboxRow, NoteRow } from './presenter.js';
 
 export type { ContactInboxRow, ContactRow, NoteRow } from './presenter.js';
@@ -301,35 +302,11 @@ export async function contactLabels(db: Db, contactId: number): Promise<string[]
   return rows.map((r) => r.name);
 }
 
-/** Replaces the contact's labels (Labelable#update_labels); names are kept as given, blanks and duplicates dropped. */
-export async function setContactLabels(db: Db, contact: ContactRow, labels: unknown[]): Promise<string[]> {
-  const wanted: string[] = [];
-  for (const raw of labels) {
-    if (raw === null || raw === undefined) continue;
-    for (const part of String(raw).split(',')) {
-      const name = part.trim();
-      if (name !== '' && !wanted.includes(name)) wanted.push(name);
-    }
-  }
+/** Replaces the contact's labels (Labelable#update_labels) with `wanted` (taggings.ts permittedLabels reads them from a request). */
+export async function setContactLabels(db: Db, contact: ContactRow, wanted: string[]): Promise<string[]> {
   await inTransaction(db, async (trx) => {
     const current = await contactLabels(trx, contact.id);
-    const removed = current.filter((n) => !wanted.includes(n));
-    if (removed.length) {
-      await trx
-        .deleteFrom('taggings')
-        .where('taggable_type', '=', 'Contact')
-        .where('taggable_id', '=', contact.id)
-        .where('name', 'in', removed)
-        .execute();
-    }
-    const added = wanted.filter((n) => !current.includes(n));
-    const t = now();
-    if (added.length) {
-      await trx
-        .insertInto('taggings')
-        .values(added.map((name, i) => ({ account_id: contact.account_id, taggable_type: 'Contact' as const, taggable_id: contact.id, name, created_at: t + i })))
-        .execute();
-    }
+    await replaceTaggings(trx, { accountId: contact.account_id, type: 'Contact', id: contact.id }, current, wanted, now());
   });
   return contactLabels(db, contact.id);
 }

@@ -25,7 +25,6 @@ import {
   CustomAttributesBody,
   DraftBody,
   FilterBody,
-  LabelsBody,
   ListQuery,
   PageQuery,
   ParticipantsBody,
@@ -63,6 +62,8 @@ import {
   usersWithMemberships,
   type ConversationChanges,
 } from './service.js';
+import { LabelsBody } from '../labels/schemas.js';
+import { permittedLabels } from '../labels/taggings.js';
 
 function messageActor(request: FastifyRequest): MessageActor {
   const p = request.principal;
@@ -427,7 +428,7 @@ export const conversationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/conversations/:conversation_id/labels', { schema: { params: ConversationParams, body: LabelsBody } }, async (request) => {
     const conversation = await load(request, request.params.conversation_id);
-    const labels = await setLabels(ctx, conversation, request.body?.labels ?? [], actorFromRequest(request));
+    const labels = await setLabels(ctx, conversation, permittedLabels(request.body?.labels), actorFromRequest(request));
     return { payload: labels };
   });
 

@@ -79,10 +79,6 @@ export const AssignmentBody = Type.Object({
   team_id: Type.Optional(Loose),
 });
 
-export const LabelsBody = Type.Object({
-  labels: Type.Optional(Type.Union([Type.Array(Type.Unknown(), { maxItems: 1000 }), Type.String({ maxLength: 10_000 }), Type.Null()])),
-});
-
 export const ParticipantsBody = Type.Object({
   user_ids: Type.Optional(Type.Array(Loose, { maxItems: 1000 })),
 });

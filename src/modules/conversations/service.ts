@@ -13,6 +13,7 @@ import { secureToken, uuid } from '../../lib/random.js';
 import { availabilityStatus } from '../users/presenter.js';
 import { createActivityMessage, type ConversationRef } from '../messages/service.js';
 import { labelsOf, PRIORITIES, priorityName, STATUSES, statusName } from './presenter.js';
+import { normalizeLabels, replaceTaggings } from '../labels/taggings.js';
 
 export type ConversationRow = Row<'conversations'>;
 
@@ -675,42 +676,12 @@ export async function assignTeam(ctx: AppContext, conversation: ConversationRow,
   return team ?? null;
 }
 
-/** acts_as_taggable's parser: every element may hold several comma-separated names. */
-export function normalizeLabels(input: unknown): string[] {
-  const list = Array.isArray(input) ? input : input === undefined || input === null ? [] : [input];
-  const out: string[] = [];
-  for (const item of list) {
-    if (item === null || item === undefined || typeof item === 'object') continue;
-    for (const part of String(item).split(',')) {
-      const name = part.trim();
-      if (name !== '' && !out.includes(name)) out.push(name);
-    }
-  }
-  return out;
-}
-
 /** Writes the label set of a conversation inside a transaction and logs added/removed labels. */
 export async function writeLabels(db: Db, conversation: ConversationRow, labels: string[], actor: Actor | null): Promise<ConversationRow> {
   const previous = labelsOf(conversation);
-  const added = labels.filter((l) => !previous.includes(l));
-  const removed = previous.filter((l) => !labels.includes(l));
-  if (added.length === 0 && removed.length === 0 && previous.join(',') === labels.join(',')) return conversation;
-  if (removed.length) {
-    await db
-      .deleteFrom('taggings')
-      .where('taggable_type', '=', 'Conversation')
-      .where('taggable_id', '=', conversation.id)
-      .where('name', 'in', removed)
-      .execute();
-  }
+  if (previous.join(',') === labels.join(',')) return conversation;
   const t = now();
-  if (added.length) {
-    await db
-      .insertInto('taggings')
-      .values(added.map((name) => ({ account_id: conversation.account_id, taggable_type: 'Conversation' as const, taggable_id: conversation.id, name, created_at: t })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  const { added, removed } = await replaceTaggings(db, { accountId: conversation.account_id, type: 'Conversation', id: conversation.id }, previous, labels, t);
   const row = await db
     .updateTable('conversations')
     .set({ cached_label_list: labels.join(', '), updated_at: Math.max(t, conversation.updated_at + 1) })

@@ -17,3 +17,16 @@ export const IdParams = Type.Object({ id: Type.String({ maxLength: 30 }) });
 
 /** The list takes no parameters. */
 export const ListQuery = Type.Object({});
+
+/**
+ * POST …/contacts/{id}/labels and …/conversations/{id}/labels (LabelConcern); taggings.ts
+ * permittedLabels reads it as Rails does. One list of types, not a union: the validator's array
+ * coercion would wrap a string into an array while trying a union's branches, and Rails reads a
+ * single value here as no labels at all. Every scalar type is listed so none is coerced; an object
+ * is refused (400).
+ */
+export const LabelsBody = Type.Object({
+  labels: Type.Optional(
+    Type.Unsafe<unknown[] | string | number | boolean | null>({ type: ['array', 'string', 'number', 'boolean', 'null'], maxItems: 1000, maxLength: 10_000 }),
+  ),
+});

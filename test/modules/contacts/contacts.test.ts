@@ -267,6 +267,17 @@ describe('contacts', () => {
       assert.deepEqual(res.json(), { payload: [] });
     });
 
+    it('reads labels as Rails permit(labels: []) reads them, as conversations do', async () => {
+      const url = `${base()}/contacts/${contact.id}/labels`;
+      const post = async (payload: object) => (await t.request({ method: 'POST', url, token: agent.token, payload })).json();
+      assert.deepEqual(await post({ labels: [' a , b', 7, true, null, 'a'] }), { payload: ['a', 'b', '7', 'true'] });
+      for (const labels of ['vip', 7, false, ['x', { y: 1 }], ['x', ['y']]]) {
+        assert.deepEqual(await post({ labels: ['keep'] }), { payload: ['keep'] });
+        assert.deepEqual(await post({ labels }), { payload: [] }, JSON.stringify(labels));
+        assert.deepEqual((await t.request({ method: 'GET', url, token: agent.token })).json(), { payload: [] });
+      }
+    });
+
     it('creates, lists (newest first), updates and deletes notes', async () => {
       const url = `${base()}/contacts/${contact.id}/notes`;
       let res = await t.request({ method: 'POST', url, token: agent.token, payload: { note: { content: 'first' } } });

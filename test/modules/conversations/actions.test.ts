@@ -192,6 +192,20 @@ describe('conversation actions and their activity messages', () => {
     assert.deepEqual(cleared.json(), { payload: [] });
   });
 
+  test('labels: read as Rails permit(labels: []) reads them, as contacts do', async () => {
+    const id = await fresh();
+    const post = async (payload: object) => (await t.request({ method: 'POST', url: url(id, '/labels'), token: admin.token, payload })).json();
+    // Scalars of an array, comma lists split, blanks and repeats dropped (acts_as_taggable's parser).
+    assert.deepEqual(await post({ labels: [' a , b', 7, true, null, 'a'] }), { payload: ['a', 'b', '7', 'true'] });
+    // Anything permit drops (a string, an array holding an object or an array) is update_labels(nil): the set is cleared.
+    for (const labels of ['vip', 7, false, ['x', { y: 1 }], ['x', ['y']]]) {
+      assert.deepEqual(await post({ labels: ['keep'] }), { payload: ['keep'] });
+      assert.deepEqual(await post({ labels }), { payload: [] }, JSON.stringify(labels));
+      const show = await t.request({ method: 'GET', url: url(id), token: admin.token });
+      assert.deepEqual(show.json().labels, []);
+    }
+  });
+
   test('custom_attributes replaces the set', async () => {
     const id = await fresh();
     const r = await t.request({ method: 'POST', url: url(id, '/custom_attributes'), token: admin.token, payload: { custom_attributes: { order: 42, vip: true } } });
